@@ -1,0 +1,18 @@
+"""``config.include``: one engine per app, and the request's session factories."""
+from __future__ import annotations
+
+from . import get_engine, get_session_factory
+from .hot import dialect_for
+
+
+def includeme(config) -> None:
+    settings = config.get_settings()
+    engine = get_engine(settings)
+    registry = config.registry
+    registry.dh_engine = engine
+    registry.dh_session_factory = get_session_factory(engine)
+    # Safe methods read without BEGIN/COMMIT (see Request.dbsession).
+    registry.dh_read_session_factory = get_session_factory(
+        engine.execution_options(isolation_level="AUTOCOMMIT")
+    )
+    registry.dh_dialect = dialect_for(engine)

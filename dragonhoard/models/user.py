@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Integer, String, false, true
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..clock import now
+from .meta import Base, UTCDateTime
+
+
+def canonical_email(email: str) -> str:
+    """The form emails are compared in: casefolded (SQLite's NOCASE folds ASCII only)."""
+    return email.strip().casefold()
+
+
+def canonical_username(username: str) -> str:
+    return username.casefold()
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    # Uniqueness lives on the casefolded copies, enforced by the database.
+    email_canonical: Mapped[str] = mapped_column(String(254), unique=True)
+    username: Mapped[str] = mapped_column(String(39))
+    username_canonical: Mapped[str] = mapped_column(String(39), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    def set_email(self, email: str) -> None:
+        self.email = email.strip()
+        self.email_canonical = canonical_email(email)
+
+    def set_username(self, username: str) -> None:
+        self.username = username
+        self.username_canonical = canonical_username(username)
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.username!r}>"

@@ -1,0 +1,57 @@
+"""Resources: the contexts that views act on, each with an ``__acl__`` built
+from the permission table (``security/permissions.py``).
+
+A factory loads its context row in one statement that also brings the
+caller's membership of the context's project (DESIGN section 12). Factories
+load nothing when the credential was refused (the answer is 400/401 anyway,
+and needs no database) or when no view answers the method (405 must not
+depend on whether the row exists).
+"""
+from __future__ import annotations
+
+from pyramid.httpexceptions import HTTPNotFound
+
+from ..routes import allowed_methods
+from ..security.identity import Refusal
+from ..security.permissions import Permission, build_acl
+
+
+class NotFound(HTTPNotFound):
+    """404 whose message is meant for the caller (Pyramid's own carry the path)."""
+
+    def __init__(self, message: str = "There is nothing here.") -> None:
+        super().__init__(detail=message)
+
+
+class Root:
+    """The context of routes that act on no particular row."""
+
+    __name__ = ""
+    __parent__ = None
+    __acl__ = build_acl(
+        (
+            Permission.PUBLIC,
+            Permission.AUTHENTICATED,
+            Permission.ACCOUNT,
+            Permission.TOKEN_SELF,
+            Permission.TREASURE_CREATE,
+            Permission.PROJECT_CREATE,
+            Permission.PROJECT_LIST,
+            Permission.USER_VIEW,
+        )
+    )
+
+    def __init__(self, request=None) -> None:
+        self.request = request
+
+
+def root_factory(request) -> Root:
+    return Root(request)
+
+
+def should_load(request) -> bool:
+    """False when the factory should load nothing and return the :class:`Root`."""
+    if isinstance(request.registry.dh_policy.authenticate(request), Refusal):
+        return False
+    route = request.matched_route
+    return route is None or request.method in allowed_methods(request.registry, route.name)

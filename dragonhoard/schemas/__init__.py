@@ -1,0 +1,65 @@
+"""Request bodies: parsing, validation and the errors they answer with.
+
+Bodies are validated by pydantic models in strict mode (no silent
+conversions: ``"5"`` is not a number) that forbid unknown fields, so a
+read-only or misspelled field is a 422 rather than silently ignored.
+"""
+from __future__ import annotations
+
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+Model = TypeVar("Model", bound=BaseModel)
+
+JSON_MEDIA_TYPE = "application/json"
+
+
+class Body(BaseModel):
+    """The base of every request body."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=False)
+
+
+class ValidationFailed(Exception):
+    """Answered as ``{"error", "message", "fields"}`` (422 unless said otherwise)."""
+
+    def __init__(self, fields: dict[str, str] | None = None, message: str = "The body is not valid.",
+                 *, status: int = 422, error: str = "validation_failed") -> None:
+        super().__init__(message)
+        self.fields = fields or {}
+        self.message = message
+        self.status = status
+        self.error = error
+
+
+def bad_request(message: str) -> ValidationFailed:
+    return ValidationFailed(None, message, status=400, error="bad_request")
+
+
+def field_errors(exc: ValidationError) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    for error in exc.errors(include_url=False, include_input=False):
+        location = ".".join(str(part) for part in error["loc"]) or "body"
+        if error["type"] == "extra_forbidden":
+            message = "Unknown or read-only field."
+        else:
+            message = error["msg"].removeprefix("Value error, ")
+        fields.setdefault(location, message)
+    return fields
+
+
+def parse_json(request, model: type[Model]) -> Model:
+    """The request's JSON body as ``model``: 415, 400 or 422 when it is not."""
+    if request.content_type != JSON_MEDIA_TYPE:
+        raise ValidationFailed(
+            None, "Send the body as application/json.", status=415, error="unsupported_media_type"
+        )
+    try:
+        return model.model_validate_json(request.body or b"")
+    except ValidationError as exc:
+        if any(error["type"] == "json_invalid" for error in exc.errors()):
+            raise bad_request("The body is not valid JSON.") from None
+        if any(error["type"] == "model_type" and not error["loc"] for error in exc.errors()):
+            raise bad_request("The body must be a JSON object.") from None
+        raise ValidationFailed(field_errors(exc)) from None

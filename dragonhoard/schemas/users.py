@@ -1,0 +1,52 @@
+"""Bodies about users: registration, login, profile edits, passwords."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, Field
+
+from . import Body
+
+USERNAME_PATTERN = r"^[A-Za-z0-9_-]{2,39}$"
+#: A hard ceiling before any hashing or strength check; the ini file's
+#: dragonhoard.password.max_length is the real limit for new passwords.
+PASSWORD_CEILING = 1024
+
+
+def check_email(value: str) -> str:
+    """Syntax only: no DNS look-ups."""
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc)) from None
+
+
+Email = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(check_email)]
+Username = Annotated[str, Field(pattern=USERNAME_PATTERN)]
+Password = Annotated[str, Field(min_length=1, max_length=PASSWORD_CEILING)]
+
+
+class Registration(Body):
+    email: Email
+    username: Username
+    password: Password
+
+
+class Login(Body):
+    email: Annotated[str, Field(min_length=1, max_length=254)]
+    password: Password
+
+
+class SudoBody(Body):
+    password: Password
+
+
+class PasswordChange(Body):
+    current_password: Password
+    new_password: Password
+
+
+class ProfileEdit(Body):
+    username: Username | None = None
+    email: Email | None = None

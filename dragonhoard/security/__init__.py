@@ -1,0 +1,47 @@
+"""Who is calling and what they may do: ``config.include("dragonhoard.security")``."""
+from __future__ import annotations
+
+from pyramid.csrf import SessionCSRFStoragePolicy
+from pyramid.session import JSONSerializer, SignedCookieSessionFactory
+
+from .csrf import csrf_required
+from .passwords import Passwords
+from .permissions import Permission
+from .policy import SecurityPolicy
+from .sources import SOURCES
+from .throttle import Throttle
+
+
+def includeme(config) -> None:
+    registry = config.registry
+    settings = registry.dh_settings
+
+    policy = SecurityPolicy([SOURCES[name](settings) for name in settings.auth_sources])
+    registry.dh_policy = policy
+    config.set_security_policy(policy)
+    # Nothing is public by accident: a view without a permission needs a caller.
+    config.set_default_permission(Permission.AUTHENTICATED)
+
+    # The signed cookie holds the CSRF token, flash messages and the current
+    # project: nothing that grants access (the login lives in login_sessions).
+    config.set_session_factory(
+        SignedCookieSessionFactory(
+            settings.secret,
+            salt="dragonhoard.state.",
+            cookie_name=settings.state_cookie_name,
+            secure=settings.cookie_secure,
+            httponly=True,
+            samesite="Lax",
+            path="/",
+            timeout=None,
+            reissue_time=None,
+            serializer=JSONSerializer(),
+        )
+    )
+    config.set_csrf_storage_policy(SessionCSRFStoragePolicy())
+    config.set_default_csrf_options(
+        require_csrf=True, check_origin=False, callback=csrf_required
+    )
+
+    registry.dh_passwords = Passwords(settings)
+    registry.dh_throttle = Throttle(registry.dh_engine, settings)

@@ -1,0 +1,65 @@
+"""Personal access tokens: format, checksum, hashing (DESIGN section 3).
+
+``dhp_`` + 40 random base62 characters + 6 base62 characters of CRC32 over
+the random part: 50 characters. The checksum lets a typo, or a string that
+only looks like a token, be refused without touching the database, and lets
+secret scanners recognise real tokens.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import zlib
+
+PREFIX = "dhp_"
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+RANDOM_LENGTH = 40
+CHECKSUM_LENGTH = 6
+TOKEN_LENGTH = len(PREFIX) + RANDOM_LENGTH + CHECKSUM_LENGTH
+DISPLAY_PREFIX_LENGTH = 12
+_ALPHABET_SET = frozenset(ALPHABET)
+
+
+def base62(number: int, width: int) -> str:
+    """``number`` in base62, left-padded with ``0`` to ``width`` characters."""
+    if number < 0:
+        raise ValueError("base62 encodes non-negative numbers")
+    digits = []
+    while number:
+        number, rest = divmod(number, 62)
+        digits.append(ALPHABET[rest])
+    text = "".join(reversed(digits)) or "0"
+    if len(text) > width:
+        raise ValueError(f"{number} does not fit in {width} base62 characters")
+    return text.rjust(width, "0")
+
+
+def checksum(random_part: str) -> str:
+    return base62(zlib.crc32(random_part.encode("ascii")), CHECKSUM_LENGTH)
+
+
+def generate() -> str:
+    """A new token, about 238 bits of randomness from ``secrets``."""
+    random_part = "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_LENGTH))
+    return PREFIX + random_part + checksum(random_part)
+
+
+def is_well_formed(token: str) -> bool:
+    """Right prefix, length, alphabet and checksum: worth a database look-up."""
+    if len(token) != TOKEN_LENGTH or not token.startswith(PREFIX):
+        return False
+    body = token[len(PREFIX):]
+    if not _ALPHABET_SET.issuperset(body):
+        return False
+    random_part, check = body[:RANDOM_LENGTH], body[RANDOM_LENGTH:]
+    return secrets.compare_digest(checksum(random_part), check)
+
+
+def hash_token(token: str) -> str:
+    """What the database stores and looks up: SHA-256 of the whole token, hex."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def display_prefix(token: str) -> str:
+    """Enough to recognise a token in a list, far too little to use it."""
+    return token[:DISPLAY_PREFIX_LENGTH]

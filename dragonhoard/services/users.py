@@ -1,0 +1,76 @@
+"""Creating users, and what an operator does to them."""
+from __future__ import annotations
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from .. import clock
+from ..models import LoginSession, User, canonical_email, canonical_username
+from ..schemas import ValidationFailed
+from ..security.bookkeeping import Bookkeeping
+from ..security.passwords import Passwords
+from . import Conflict
+
+
+def check_available(dbsession: Session, *, email: str | None = None, username: str | None = None,
+                    exclude_user_id: int | None = None) -> None:
+    """Raise :class:`Conflict` when the email or username belongs to another user."""
+    conditions = []
+    if email is not None:
+        conditions.append(User.email_canonical == canonical_email(email))
+    if username is not None:
+        conditions.append(User.username_canonical == canonical_username(username))
+    if not conditions:
+        return
+    query = select(User.id, User.email_canonical, User.username_canonical).where(or_(*conditions))
+    for user_id, found_email, found_username in dbsession.execute(query):
+        if user_id == exclude_user_id:
+            continue
+        if email is not None and found_email == canonical_email(email):
+            raise Conflict("This email address is already registered.", "email")
+        raise Conflict("This username is taken.", "username")
+
+
+def register_user(dbsession: Session, passwords: Passwords, *, email: str, username: str,
+                  password: str, is_admin: bool = False) -> User:
+    problem = passwords.problem(password, [email, username, email.split("@")[0]])
+    if problem:
+        raise ValidationFailed({"password": problem})
+    check_available(dbsession, email=email, username=username)
+    now = clock.now()
+    user = User(
+        password_hash=passwords.hash(password),
+        password_changed_at=now,
+        created_at=now,
+        is_admin=is_admin,
+        is_active=True,
+    )
+    user.set_email(email)
+    user.set_username(username)
+    dbsession.add(user)
+    dbsession.flush()
+    return user
+
+
+def find_by_email(dbsession: Session, email: str) -> User | None:
+    return dbsession.scalars(select(User).where(User.email_canonical == canonical_email(email))).first()
+
+
+def revoke_sessions(dbsession: Session, user_id: int, *, keep_session_id: int | None = None) -> int:
+    """Revoke the user's live sessions (all, or all but one); how many were live."""
+    query = update(LoginSession).where(
+        LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None)
+    )
+    if keep_session_id is not None:
+        query = query.where(LoginSession.id != keep_session_id)
+    return dbsession.execute(query.values(revoked_at=clock.now())).rowcount
+
+
+def set_active(dbsession: Session, bookkeeping: Bookkeeping, user: User, active: bool) -> None:
+    """Deactivating revokes every session and stops tokens and logins at once;
+    reactivating lets the user log in again and revives tokens that are
+    neither expired nor revoked. Both leave an event in the user's log."""
+    user.is_active = active
+    if not active:
+        revoke_sessions(dbsession, user.id)
+    bookkeeping.audit("user:activated" if active else "user:deactivated", user.id, by="operator")

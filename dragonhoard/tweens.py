@@ -1,0 +1,65 @@
+"""Two tweens: security headers on every answer, and the bookkeeping flush.
+
+Both sit above pyramid_tm: the bookkeeping writes go out once the request's
+own transaction has ended (committed or rolled back), so they never wait on
+its locks, and are dropped when pyramid_retry is about to replay the request
+(the replay queues them again): written once per request.
+"""
+from __future__ import annotations
+
+from pyramid_retry import is_error_retryable
+
+# No inline script or style anywhere: every page's JavaScript is a file.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+
+
+def security_headers_tween_factory(handler, registry):
+    session_cookie = registry.dh_settings.session_cookie_name
+
+    def security_headers_tween(request):
+        response = handler(request)
+        headers = response.headers
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["Referrer-Policy"] = "same-origin"
+        if request.is_api:
+            # Answers differ by credential: shared caches must keep them apart,
+            # and must not keep any answer given to a credential at all.
+            headers["Vary"] = "Authorization, Cookie"
+            if "Authorization" in request.headers or session_cookie in request.cookies:
+                headers["Cache-Control"] = "no-store"
+        content_type = response.content_type or ""
+        if content_type.startswith("text/html"):
+            headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+            headers["X-Frame-Options"] = "DENY"
+        if "Set-Cookie" in headers:
+            headers["Cache-Control"] = "no-store"
+        return response
+
+    return security_headers_tween
+
+
+def bookkeeping_tween_factory(handler, registry):
+    def bookkeeping_tween(request):
+        try:
+            response = handler(request)
+        except Exception as exc:
+            if not is_error_retryable(request, exc):
+                _flush(request)
+            raise
+        exc = getattr(request, "exception", None)
+        if exc is None or not is_error_retryable(request, exc):
+            _flush(request)
+        return response
+
+    return bookkeeping_tween
+
+
+def _flush(request) -> None:
+    # Only requests that queued something have a ``bookkeeping`` attribute.
+    bookkeeping = request.__dict__.get("bookkeeping")
+    if bookkeeping is not None:
+        bookkeeping.flush()

@@ -1,0 +1,191 @@
+"""Exception views: every refusal and failure gets its answer here.
+
+JSON under ``/api/`` (``{"error", "message"[, "fields"]}``, DESIGN section 6),
+a page elsewhere. The forbidden view applies DESIGN section 5's refusal
+order to what ``SecurityPolicy.permits`` said.
+"""
+from __future__ import annotations
+
+import logging
+
+import psycopg
+from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken
+from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound, HTTPSeeOther
+from pyramid.renderers import render_to_response
+from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
+from ..resources import NotFound
+from ..responses import json_error
+from ..routes import allowed_methods
+from ..schemas import ValidationFailed
+from ..security.identity import Refusal
+from ..security.policy import CredentialRefused, ScopeDenied, SessionRequired
+
+log = logging.getLogger(__name__)
+
+CHALLENGE = 'Bearer realm="dragonhoard"'
+RETRY_AFTER_SECONDS = "5"
+
+ERROR_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    410: "gone",
+    413: "request_too_large",
+    415: "unsupported_media_type",
+    422: "validation_failed",
+    429: "too_many_requests",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+MESSAGES = {
+    400: "The request is malformed.",
+    401: "Authentication is required.",
+    403: "You may not do this.",
+    404: "There is nothing here.",
+    405: "This method is not allowed here.",
+    409: "This conflicts with what exists.",
+    413: "The body is too large.",
+    415: "Send the body as application/json.",
+    422: "The body is not valid.",
+    429: "Too many attempts; try again later.",
+    500: "Something went wrong on our side.",
+    503: "The service is unavailable; try again shortly.",
+}
+
+
+def error_answer(request, status: int, message: str | None = None, *, error: str | None = None,
+                 fields=None, headers=None):
+    """JSON for the API, the error page elsewhere."""
+    message = message or MESSAGES.get(status, "Error.")
+    if request.is_api:
+        return json_error(status, error or ERROR_CODES.get(status, "error"), message, fields, headers)
+    response = render_to_response(
+        "error.jinja2", {"status": status, "message": message}, request=request
+    )
+    response.status = status
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def refusal_answer(request, refusal: Refusal):
+    """400/401 for a refused credential, with RFC 6750's challenge."""
+    return error_answer(
+        request,
+        refusal.status,
+        refusal.description,
+        error=refusal.error or ERROR_CODES[refusal.status],
+        headers={"WWW-Authenticate": refusal.challenge},
+    )
+
+
+def login_redirect(request):
+    return HTTPSeeOther(location=request.route_path("login", _query={"next": request.path_qs}))
+
+
+def unauthenticated_answer(request):
+    if not request.is_api:
+        return login_redirect(request)
+    return error_answer(request, 401, headers={"WWW-Authenticate": CHALLENGE})
+
+
+@forbidden_view_config()
+def forbidden(exc: HTTPForbidden, request):
+    result = exc.result
+    policy = request.registry.dh_policy
+    if isinstance(result, CredentialRefused):
+        return refusal_answer(request, result.refusal)
+    if isinstance(result, SessionRequired):
+        return error_answer(
+            request, 403, "Account security needs a login session; tokens cannot do this.",
+            error="session_required",
+        )
+    context = request.context
+    if not policy.may_view(request, context):
+        return not_found(HTTPNotFound(), request)
+    if request.identity is None:
+        return unauthenticated_answer(request)
+    if isinstance(result, ScopeDenied):
+        return error_answer(
+            request, 403, f"The token lacks the {result.scope} scope.",
+            error="insufficient_scope",
+            headers={
+                "WWW-Authenticate": f'{CHALLENGE}, error="insufficient_scope", scope="{result.scope}"'
+            },
+        )
+    return error_answer(request, 403)
+
+
+@notfound_view_config()
+def not_found(exc, request):
+    route = request.matched_route
+    if route is not None:
+        methods = allowed_methods(request.registry, route.name)
+        if methods and request.method not in methods:
+            return error_answer(request, 405, headers={"Allow": ", ".join(methods)})
+    return error_answer(request, 404, exc.detail if isinstance(exc, NotFound) else None)
+
+
+@exception_view_config(BadCSRFOrigin)
+@exception_view_config(BadCSRFToken)
+def csrf_failed(exc, request):
+    if isinstance(exc, BadCSRFOrigin):
+        message = "The request comes from another site."
+    else:
+        message = "The form has expired or did not come from this site; reload the page and try again."
+    return error_answer(request, 403, message, error="csrf_failed")
+
+
+@exception_view_config(ValidationFailed)
+def validation_failed(exc: ValidationFailed, request):
+    return error_answer(request, exc.status, exc.message, error=exc.error, fields=exc.fields)
+
+
+@exception_view_config(HTTPException)
+def http_exception(exc: HTTPException, request):
+    if exc.code < 400:
+        return exc
+    headers = {
+        name: value
+        for name, value in exc.headers.items()
+        if name in ("Allow", "Retry-After", "WWW-Authenticate")
+    }
+    detail = exc.detail if isinstance(exc.detail, str) else None
+    return error_answer(request, exc.code, detail, headers=headers)
+
+
+@exception_view_config(IntegrityError)
+def integrity_error(exc, request):
+    # Views check for duplicates first; this answers the race they lose.
+    log.info("integrity error answered 409: %s", exc.orig.__class__.__name__)
+    return error_answer(request, 409, "This conflicts with what exists; reload and try again.")
+
+
+@exception_view_config(OperationalError)
+@exception_view_config(PoolTimeoutError)
+@exception_view_config(psycopg.OperationalError)
+def database_unavailable(exc, request):
+    log.warning("database unavailable: %s", exc.__class__.__name__)
+    return error_answer(request, 503, headers={"Retry-After": RETRY_AFTER_SECONDS})
+
+
+@exception_view_config(DBAPIError)
+def database_error(exc, request):
+    if exc.connection_invalidated:
+        return database_unavailable(exc, request)
+    return server_error(exc, request)
+
+
+@exception_view_config(Exception)
+def server_error(exc, request):
+    log.error("unhandled %s on %s %s", exc.__class__.__name__, request.method, request.path,
+              exc_info=exc)
+    return error_answer(request, 500)
+
