@@ -5,9 +5,9 @@ the second boundary; production code never calls ``datetime.now`` itself.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def _system_now() -> datetime:

@@ -1,7 +1,8 @@
 """Building the answers every layer shares: JSON bodies and JSON errors."""
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import orjson
 from pyramid.response import Response

@@ -11,6 +11,36 @@ def includeme(config) -> None:
     )
     config.add_route("healthz", "/healthz")
 
+    # Pages
+    config.add_route("login", "/login")
+    config.add_route("logout", "/logout")
+    config.add_route("register", "/register")
+    config.add_route("account.sudo", "/account/sudo")
+    config.add_route("account.sessions", "/account/sessions")
+    config.add_route("account.sessions.revoke_others", "/account/sessions/revoke-others")
+    config.add_route("account.session.revoke", r"/account/sessions/{id:\d+}/revoke")
+    config.add_route("account.password", "/account/password")
+    config.add_route("account.security", "/account/security")
+    config.add_route("tokens", "/tokens")
+    config.add_route("tokens.revoke", r"/tokens/{id:\d+}/revoke")
+    config.add_route("tokens.rotate", r"/tokens/{id:\d+}/rotate")
+
+    # JSON API: ids in paths are whole numbers; any other form is an unknown path.
+    config.add_route("api.login", "/api/login")
+    config.add_route("api.logout", "/api/logout")
+    config.add_route("api.me", "/api/me")
+    config.add_route("api.sudo", "/api/sudo")
+    config.add_route("api.account.password", "/api/account/password")
+    config.add_route("api.sessions", "/api/sessions")
+    config.add_route("api.session", r"/api/sessions/{id:\d+}")
+    config.add_route("api.events", "/api/events")
+    config.add_route("api.users", "/api/users")
+    config.add_route("api.tokens", "/api/tokens")
+    config.add_route("api.token.self", "/api/tokens/self")
+    config.add_route("api.token", r"/api/tokens/{id:\d+}")
+    config.add_route("api.token.rotate", r"/api/tokens/{id:\d+}/rotate")
+    config.add_route("api.credentials.revoke", "/api/credentials/revoke")
+
 
 def allowed_methods(registry, route_name: str) -> list[str]:
     """The methods some view of ``route_name`` answers (for 405's ``Allow``)."""

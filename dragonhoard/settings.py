@@ -6,8 +6,9 @@ The rest of the code reads ``request.registry.dh_settings`` (a frozen
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 #: The secret development.ini ships with. Production refuses to start with it.
 DEVELOPMENT_SECRET = "dragonhoard-development-secret-do-not-use-in-production"

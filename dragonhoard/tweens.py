@@ -7,7 +7,15 @@ its locks, and are dropped when pyramid_retry is about to replay the request
 """
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pyramid_retry import is_error_retryable
+
+from . import clock
+from .security.identity import Identity
+
+#: A token that expires within this long gets Dragonhoard-Token-Expires on every answer.
+EXPIRY_NOTICE = timedelta(days=7)
 
 # No inline script or style anywhere: every page's JavaScript is a file.
 CONTENT_SECURITY_POLICY = (
@@ -19,6 +27,7 @@ CONTENT_SECURITY_POLICY = (
 
 def security_headers_tween_factory(handler, registry):
     session_cookie = registry.dh_settings.session_cookie_name
+    policy = registry.dh_policy
 
     def security_headers_tween(request):
         response = handler(request)
@@ -37,6 +46,12 @@ def security_headers_tween_factory(handler, registry):
             headers["X-Frame-Options"] = "DENY"
         if "Set-Cookie" in headers:
             headers["Cache-Control"] = "no-store"
+        # Only an identity already computed counts: a refused token's 401 has none.
+        identity = policy.cached_outcome(request)
+        if isinstance(identity, Identity) and identity.token is not None:
+            expires_at = identity.token.expires_at
+            if expires_at is not None and expires_at - clock.now() <= EXPIRY_NOTICE:
+                headers["Dragonhoard-Token-Expires"] = expires_at.strftime("%Y-%m-%dT%H:%M:%SZ")
         return response
 
     return security_headers_tween

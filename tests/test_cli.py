@@ -125,3 +125,90 @@ def test_set_active_off_revokes_sessions_and_logs_both_ways(cli, factory, dbsess
         select(AuditEvent.kind).where(AuditEvent.user_id == user.id).order_by(AuditEvent.id)
     ).all()
     assert kinds == ["user:deactivated", "user:activated"]
+
+
+def test_create_token_prints_it_once(cli, factory, dbsession, clock):
+    from dragonhoard.models import ApiToken
+    from dragonhoard.security.tokens import hash_token, is_well_formed
+
+    user = factory.user(email="s@example.com")
+    factory.project(slug="erebor", members={user: "owner"})
+    status, out, err = cli(admin, "create-token", "s@example.com", "--name", "backup",
+                           "--scopes", "treasure:read,project:read", "--expires-in-days", "365",
+                           "--projects", "erebor")
+    assert status == 0, err
+    secret = out.strip()
+    assert is_well_formed(secret) and "shown this once" in err
+    row = dbsession.scalars(select(ApiToken)).one()
+    assert row.token_hash == hash_token(secret) and row.scope_list == ["project:read", "treasure:read"]
+    assert (row.expires_at - clock.at).days == 365 and row.is_restricted
+    status, out, _err = cli(admin, "create-token", "s@example.com", "--name", "default")
+    row = dbsession.scalars(select(ApiToken).where(ApiToken.name == "default")).one()
+    assert (row.expires_at - clock.at).days == 30
+
+
+@pytest.mark.parametrize("argv, message", [
+    (("--scopes", "admin"), "Only admins"),
+    (("--scopes", "nope"), "Unknown scope"),
+    (("--expires-in-days", "0"), "between 1 and 3650"),
+    (("--expires-in-days", "7", "--never"), "at most one of"),
+    (("--expires-at", "2001-01-01"), "in the past"),
+    (("--expires-at", "soon"), "takes a date"),
+    (("--projects", "nowhere"), "Not one of your projects"),
+])
+def test_create_token_errors(cli, factory, dbsession, argv, message):
+    from dragonhoard.models import ApiToken
+
+    factory.user(email="s@example.com")
+    status, out, err = cli(admin, "create-token", "s@example.com", "--name", "x", *argv)
+    assert status == 1 and message in err and out == ""
+    assert dbsession.scalars(select(ApiToken.id)).all() == []
+
+
+def test_create_token_follows_the_maximum_lifetime(cli, factory, monkeypatch, tmp_path):
+    import re
+
+    factory.user(email="s@example.com")
+    text = open(ini_path()).read()
+    text = re.sub(r"dragonhoard.tokens.max_lifetime_days =.*", "dragonhoard.tokens.max_lifetime_days = 60", text)
+    text = text.replace("%(here)s", str(ini_path()).rsplit("/", 1)[0])
+    capped = tmp_path / "capped.ini"
+    capped.write_text(text)
+    monkeypatch.setattr("tests.test_cli.ini_path", lambda: str(capped))
+    status, _out, err = cli(admin, "create-token", "s@example.com", "--name", "x", "--never")
+    assert status == 1 and "within 60 days" in err
+    status, _out, err = cli(admin, "create-token", "s@example.com", "--name", "x", "--expires-in-days", "61")
+    assert status == 1 and "between 1 and 60" in err
+
+
+def test_revoke_token_and_prune(cli, factory, dbsession, clock):
+    from datetime import timedelta
+
+    from dragonhoard.models import ApiToken, AuditEvent, LoginSession, ThrottleCounter
+
+    user = factory.user()
+    live = factory.token(user)[0].id
+    factory.token(user, revoked_at=clock.at - timedelta(days=31))
+    factory.token(user, expires_at=clock.at - timedelta(days=31))
+    recent = factory.token(user, revoked_at=clock.at - timedelta(days=1))[0].id
+    factory.login_session(user, created_at=clock.at - timedelta(days=60))
+    live_session = factory.login_session(user)[0].id
+    factory.throttle_counter("addr:1.2.3.4", 3, clock.at - timedelta(hours=2))
+    factory.throttle_counter("addr:5.6.7.8", 3, clock.at)
+    factory.audit_event("login:success", user)
+
+    status, out, _err = cli(admin, "revoke-token", str(live))
+    assert status == 0 and "is revoked" in out
+    status, _out, err = cli(admin, "revoke-token", "999999")
+    assert status == 1 and "no token has the id 999999" in err
+
+    status, out, _err = cli(admin, "prune")
+    assert status == 0 and "Deleted 2 tokens, 1 sessions and 1 throttle counters." in out
+    dbsession.expire_all()
+    assert set(dbsession.scalars(select(ApiToken.id))) == {live, recent}
+    assert set(dbsession.scalars(select(LoginSession.id))) == {live_session}
+    assert set(dbsession.scalars(select(ThrottleCounter.key))) == {"addr:5.6.7.8"}
+    assert dbsession.scalars(select(AuditEvent.kind).where(AuditEvent.kind == "login:success")).all()
+
+    status, out, _err = cli(admin, "prune", "--older-than-days", "0")
+    assert status == 0 and "Deleted 1 tokens" in out  # the one revoked a day ago

@@ -1,7 +1,7 @@
 """Constraints the database itself enforces, and timestamps on both backends."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -97,7 +97,7 @@ def test_timestamps_are_aware_utc_and_compare_as_times(dbsession, factory):
     assert loaded.plundered_at == plundered
     assert loaded.plundered_at.utcoffset() == timedelta(0)
     earlier = datetime(2026, 5, 1, 10, 30, tzinfo=timezone(timedelta(hours=1)))  # 09:30 UTC
-    later = datetime(2026, 5, 1, 11, 30, tzinfo=timezone.utc)
+    later = datetime(2026, 5, 1, 11, 30, tzinfo=UTC)
     assert dbsession.scalar(select(Treasure.id).where(Treasure.plundered_at > earlier)) == treasure.id
     assert dbsession.scalar(select(Treasure.id).where(Treasure.plundered_at > later)) is None
 

@@ -3,9 +3,10 @@ exits non-zero with one clear line on standard error and no traceback."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator, NoReturn
+from typing import NoReturn
 
 from pyramid.paster import get_appsettings, setup_logging
 from sqlalchemy import Engine

@@ -4,13 +4,17 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from datetime import date
 
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..models import ApiToken
 from ..schemas import ValidationFailed, field_errors
+from ..schemas.tokens import check_name, check_network
 from ..schemas.users import Registration
 from ..services import Conflict
+from ..services.tokens import Expiry, TokenRequest, create_token, prune, revoke_token
 from ..services.users import find_by_email, register_user, set_active
 from . import CommandError, Environment, bootstrap, describe, fail
 
@@ -69,6 +73,64 @@ def set_active_command(env: Environment, args) -> None:
         print(f"{username} is active again.")
 
 
+def create_token_command(env: Environment, args) -> None:
+    if sum(bool(x) for x in (args.expires_in_days is not None, args.expires_at, args.never)) > 1:
+        raise CommandError("give at most one of --expires-in-days, --expires-at and --never")
+    try:
+        on_date = date.fromisoformat(args.expires_at) if args.expires_at else None
+    except ValueError:
+        raise CommandError(f"--expires-at takes a date such as 2027-03-01, not {args.expires_at!r}") from None
+    scopes = [s for s in (args.scopes or "").split(",") if s]
+    projects = None if args.projects is None else [p for p in args.projects.split(",") if p]
+    try:
+        name = check_name(args.name)
+        networks = [check_network(n) for n in (args.allowed_networks or "").split(",") if n]
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    request = TokenRequest(
+        name=name, scopes=scopes, projects=projects, allowed_networks=networks,
+        expiry=Expiry(days=args.expires_in_days, on_date=on_date, never=args.never),
+    )
+    with env.transaction() as (dbsession, bookkeeping):
+        owner = _user(dbsession, args.email)
+        token, secret = create_token(dbsession, owner, request,
+                                     max_days=env.settings.token_max_lifetime_days, allowed_days=None)
+        bookkeeping.audit("token:created", owner.id, token_id=token.id, name=token.name,
+                          scopes=token.scope_list, by="operator")
+        token_id = token.id
+        expires = token.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ") if token.expires_at else "never"
+    print(f"Token {token_id} for {args.email}, expires {expires}. It is shown this once:",
+          file=sys.stderr)
+    print(secret)
+
+
+def revoke_token_command(env: Environment, args) -> None:
+    with env.transaction() as (dbsession, bookkeeping):
+        token = dbsession.get(ApiToken, args.token_id)
+        if token is None:
+            raise CommandError(f"no token has the id {args.token_id}")
+        if revoke_token(token):
+            bookkeeping.audit("token:revoked", token.owner_id, token_id=token.id, name=token.name,
+                              by="operator")
+            print(f"Token {token.id} ({token.display_prefix}...) is revoked.")
+        else:
+            print(f"Token {token.id} was already revoked.")
+
+
+def prune_command(env: Environment, args) -> None:
+    if args.older_than_days < 0:
+        raise CommandError("--older-than-days cannot be negative")
+    with env.transaction() as (dbsession, _bookkeeping):
+        counts = prune(
+            dbsession,
+            older_than_days=args.older_than_days,
+            throttle_window_seconds=env.settings.throttle_window_seconds,
+            session_idle_seconds=env.settings.session_idle_seconds,
+        )
+    print(f"Deleted {counts['tokens']} tokens, {counts['sessions']} sessions and "
+          f"{counts['counters']} throttle counters.")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
     parser.add_argument("config", help="the ini file, e.g. development.ini")
@@ -89,6 +151,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("email")
     p.add_argument("--off", action="store_true")
     p.set_defaults(run=set_active_command)
+
+    p = commands.add_parser("create-token", help="create a token and print it once")
+    p.add_argument("email")
+    p.add_argument("--name", required=True)
+    p.add_argument("--scopes", default="", help="comma-separated, e.g. treasure:read,project:read")
+    p.add_argument("--expires-in-days", type=int, metavar="D")
+    p.add_argument("--expires-at", metavar="YYYY-MM-DD", help="valid through that day (UTC)")
+    p.add_argument("--never", action="store_true", help="never expires (unless a maximum is set)")
+    p.add_argument("--projects", metavar="SLUG,SLUG", help="restrict to these projects ('' for none)")
+    p.add_argument("--allowed-networks", metavar="CIDR,CIDR")
+    p.set_defaults(run=create_token_command)
+
+    p = commands.add_parser("revoke-token", help="revoke a token by its id")
+    p.add_argument("token_id", type=int)
+    p.set_defaults(run=revoke_token_command)
+
+    p = commands.add_parser("prune", help="delete long-dead tokens, sessions and throttle counters")
+    p.add_argument("--older-than-days", type=int, default=30, metavar="N")
+    p.set_defaults(run=prune_command)
     return parser
 
 

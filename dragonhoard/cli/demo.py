@@ -81,7 +81,7 @@ def load_demo(env, out: TextIO) -> bool:
                 )
             )
     print("Demo data loaded. Log in at http://127.0.0.1:6543/login as:", file=out)
-    for email, username, password, is_admin in DEMO_USERS:
+    for email, _username, password, is_admin in DEMO_USERS:
         role = " (admin)" if is_admin else ""
         print(f"  {email:32} password: {password}{role}", file=out)
     return True

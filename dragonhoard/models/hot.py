@@ -12,8 +12,9 @@ keeps as text (see ``meta.UTCDateTime``).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import Engine
 

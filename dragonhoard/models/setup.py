@@ -11,8 +11,13 @@ def includeme(config) -> None:
     registry = config.registry
     registry.dh_engine = engine
     registry.dh_session_factory = get_session_factory(engine)
-    # Safe methods read without BEGIN/COMMIT (see Request.dbsession).
-    registry.dh_read_session_factory = get_session_factory(
-        engine.execution_options(isolation_level="AUTOCOMMIT")
-    )
+    # Safe methods read without BEGIN/COMMIT (see Request.dbsession). SQLite's
+    # driver begins a transaction only before a write, so reads there need
+    # nothing (and resetting AUTOCOMMIT would cost a PRAGMA per request).
+    if engine.dialect.name == "sqlite":
+        registry.dh_read_session_factory = registry.dh_session_factory
+    else:
+        registry.dh_read_session_factory = get_session_factory(
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
     registry.dh_dialect = dialect_for(engine)

@@ -21,16 +21,29 @@ class Body(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=False)
 
 
-class ValidationFailed(Exception):
-    """Answered as ``{"error", "message", "fields"}`` (422 unless said otherwise)."""
+class ApiError(Exception):
+    """Answered as ``{"error", "message"[, "fields"]}`` with ``status``."""
+
+    def __init__(self, status: int, error: str, message: str,
+                 fields: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error = error
+        self.message = message
+        self.fields = fields or {}
+        self.headers = headers or {}
+
+
+class ValidationFailed(ApiError):
+    """A 422 with field errors (or, with ``status``, another refusal of the body)."""
 
     def __init__(self, fields: dict[str, str] | None = None, message: str = "The body is not valid.",
                  *, status: int = 422, error: str = "validation_failed") -> None:
-        super().__init__(message)
-        self.fields = fields or {}
-        self.message = message
-        self.status = status
-        self.error = error
+        super().__init__(status, error, message, fields)
+
+
+def reauth_required() -> ApiError:
+    return ApiError(403, "reauth_required", "Enter your password again (POST /api/sudo) and retry.")
 
 
 def bad_request(message: str) -> ValidationFailed:

@@ -41,8 +41,13 @@ class Identity:
     username: str
     email: str
     is_admin: bool
+    created_at: datetime
     token: TokenCredential | None = None
     session: SessionCredential | None = None
+
+    @property
+    def id(self) -> int:
+        return self.user_id
 
     @property
     def via(self) -> str:

@@ -22,8 +22,8 @@ def check_available(dbsession: Session, *, email: str | None = None, username: s
         conditions.append(User.username_canonical == canonical_username(username))
     if not conditions:
         return
-    query = select(User.id, User.email_canonical, User.username_canonical).where(or_(*conditions))
-    for user_id, found_email, found_username in dbsession.execute(query):
+    query = select(User.id, User.email_canonical).where(or_(*conditions))
+    for user_id, found_email in dbsession.execute(query):
         if user_id == exclude_user_id:
             continue
         if email is not None and found_email == canonical_email(email):

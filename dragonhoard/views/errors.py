@@ -19,9 +19,10 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from ..resources import NotFound
 from ..responses import json_error
 from ..routes import allowed_methods
-from ..schemas import ValidationFailed
+from ..schemas import ApiError
 from ..security.identity import Refusal
 from ..security.policy import CredentialRefused, ScopeDenied, SessionRequired
+from ..services import Conflict
 
 log = logging.getLogger(__name__)
 
@@ -143,9 +144,16 @@ def csrf_failed(exc, request):
     return error_answer(request, 403, message, error="csrf_failed")
 
 
-@exception_view_config(ValidationFailed)
-def validation_failed(exc: ValidationFailed, request):
-    return error_answer(request, exc.status, exc.message, error=exc.error, fields=exc.fields)
+@exception_view_config(ApiError)
+def api_error(exc: ApiError, request):
+    return error_answer(request, exc.status, exc.message, error=exc.error, fields=exc.fields,
+                        headers=exc.headers)
+
+
+@exception_view_config(Conflict)
+def conflict(exc: Conflict, request):
+    return error_answer(request, 409, exc.message, error="conflict",
+                        fields={exc.field: exc.message} if exc.field else None)
 
 
 @exception_view_config(HTTPException)

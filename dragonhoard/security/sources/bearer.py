@@ -26,7 +26,7 @@ TOKEN_LOOKUP = HotStatement(
     """
     SELECT t.id, t.owner_id, t.name, t.scopes, t.is_restricted, t.allowed_networks,
            t.expires_at, t.revoked_at, t.last_used_at,
-           u.username, u.email, u.is_admin, u.is_active
+           u.username, u.email, u.is_admin, u.is_active, u.created_at
     FROM api_tokens t JOIN users u ON u.id = t.owner_id
     WHERE t.token_hash = :token_hash
     """
@@ -72,7 +72,7 @@ class BearerSource:
             return UNKNOWN
         (token_id, owner_id, name, scopes, is_restricted, networks,
          expires_at, revoked_at, last_used_at,
-         username, email, is_admin, is_active) = row  # fmt: skip
+         username, email, is_admin, is_active, created_at) = row  # fmt: skip
         now = clock.now()
         expires_at = dialect.timestamp(expires_at)
         if revoked_at is not None or (expires_at is not None and expires_at <= now):
@@ -90,6 +90,7 @@ class BearerSource:
             username=username,
             email=email,
             is_admin=bool(is_admin),
+            created_at=dialect.timestamp(created_at),
             token=TokenCredential(
                 id=token_id,
                 name=name,

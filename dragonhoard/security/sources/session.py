@@ -23,7 +23,8 @@ from ..tokens import hash_token
 SESSION_LOOKUP = HotStatement(
     """
     SELECT s.id, s.user_id, s.created_at, s.last_seen_at, s.expires_at, s.sudo_until,
-           s.revoked_at, u.username, u.email, u.is_admin, u.is_active, u.password_changed_at
+           s.revoked_at, u.username, u.email, u.is_admin, u.is_active, u.password_changed_at,
+           u.created_at AS user_created_at
     FROM login_sessions s JOIN users u ON u.id = s.user_id
     WHERE s.secret_hash = :secret_hash
     """
@@ -53,7 +54,8 @@ class SessionSource:
         if row is None:
             return None
         (session_id, user_id, created_at, last_seen_at, expires_at, sudo_until,
-         revoked_at, username, email, is_admin, is_active, password_changed_at) = row  # fmt: skip
+         revoked_at, username, email, is_admin, is_active, password_changed_at,
+         user_created_at) = row  # fmt: skip
         ts = dialect.timestamp
         now = clock.now()
         created_at, last_seen_at, expires_at = ts(created_at), ts(last_seen_at), ts(expires_at)
@@ -74,6 +76,7 @@ class SessionSource:
             username=username,
             email=email,
             is_admin=bool(is_admin),
+            created_at=ts(user_created_at),
             session=SessionCredential(
                 id=session_id,
                 created_at=created_at,
@@ -108,6 +111,7 @@ class SessionSource:
             username=user.username,
             email=user.email,
             is_admin=user.is_admin,
+            created_at=user.created_at,
             session=SessionCredential(
                 id=row.id,
                 created_at=now,

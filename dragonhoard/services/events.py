@@ -1,0 +1,27 @@
+"""A user's own security log."""
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import AuditEvent
+from .pagination import paginate
+
+
+def list_events(dbsession: Session, user_id: int, *, page: int, per_page: int) -> tuple[list, int]:
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.user_id == user_id)
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+    )
+    return paginate(dbsession, query, page=page, per_page=per_page)
+
+
+def event_json(event: AuditEvent) -> dict:
+    return {
+        "id": event.id,
+        "kind": event.kind,
+        "created_at": event.created_at,
+        "ip": event.ip,
+        "details": event.details or {},
+    }

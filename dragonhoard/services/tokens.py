@@ -1,0 +1,280 @@
+"""Personal access tokens: create, rotate, revoke, report as leaked, prune.
+
+The same rules for the pages, the JSON API and the command line (DESIGN
+sections 3 and 10). The secret is returned once, by :func:`create_token`
+and :func:`rotate_token`, and never stored.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from .. import clock
+from ..models import (
+    ApiToken,
+    ApiTokenProject,
+    LoginSession,
+    Membership,
+    Project,
+    ThrottleCounter,
+    User,
+)
+from ..schemas import ValidationFailed
+from ..security import tokens
+from ..security.permissions import ADMIN_SCOPE, SCOPES
+from . import Conflict
+from .pagination import paginate
+
+DEFAULT_LIFETIME_DAYS = 30
+#: The longest lifetime the command line accepts when no maximum is set.
+CLI_MAX_DAYS = 3650
+
+
+@dataclass
+class Expiry:
+    """What the caller asked for: a number of days, a date, never, or nothing."""
+
+    days: int | None = None
+    on_date: date | None = None
+    never: bool = False
+
+
+@dataclass
+class TokenRequest:
+    name: str
+    scopes: list[str] = field(default_factory=list)
+    expiry: Expiry = field(default_factory=Expiry)
+    projects: list[str] | None = None
+    allowed_networks: list[str] = field(default_factory=list)
+
+
+def expires_at_for(expiry: Expiry, now: datetime, max_days: int | None,
+                   allowed_days: tuple[int, ...] | None) -> datetime | None:
+    """When the token expires (None: never); 422 on ``expires_*`` otherwise.
+
+    ``allowed_days`` is the set of choices (the pages and the JSON API), or
+    None for any whole number of days (the command line).
+    """
+    if expiry.never:
+        if max_days is not None:
+            raise ValidationFailed({"expires_in_days": f"Tokens here expire within {max_days} days."})
+        return None
+    if expiry.on_date is not None:
+        today = now.date()
+        if expiry.on_date < today:
+            raise ValidationFailed({"expires_at": "The date is in the past."})
+        if max_days is not None and expiry.on_date > today + timedelta(days=max_days):
+            raise ValidationFailed({"expires_at": f"Tokens here expire within {max_days} days."})
+        # Valid through that day: until the following midnight, UTC.
+        return datetime.combine(expiry.on_date + timedelta(days=1), time(0), tzinfo=UTC)
+    if expiry.days is not None:
+        ceiling = max_days if max_days is not None else CLI_MAX_DAYS
+        if allowed_days is not None and expiry.days not in allowed_days:
+            choices = ", ".join(str(d) for d in allowed_days)
+            raise ValidationFailed({"expires_in_days": f"Choose {choices} days, a date, or never."})
+        if not 1 <= expiry.days <= ceiling:
+            raise ValidationFailed({"expires_in_days": f"Choose between 1 and {ceiling} days."})
+        return now + timedelta(days=expiry.days)
+    days = DEFAULT_LIFETIME_DAYS if max_days is None else min(DEFAULT_LIFETIME_DAYS, max_days)
+    return now + timedelta(days=days)
+
+
+def _check_scopes(owner: User, scopes: list[str]) -> list[str]:
+    unknown = [scope for scope in scopes if scope not in SCOPES]
+    if unknown:
+        raise ValidationFailed({"scopes": f"Unknown scope: {', '.join(unknown)}."})
+    if ADMIN_SCOPE in scopes and not owner.is_admin:
+        raise ValidationFailed({"scopes": "Only admins may give a token the admin scope."})
+    return sorted(set(scopes))
+
+
+def _projects(dbsession: Session, owner: User, slugs: list[str]) -> list[Project]:
+    """The projects named, each one the owner may restrict a token to."""
+    wanted = list(dict.fromkeys(slugs))
+    query = select(Project).where(Project.slug.in_(wanted))
+    if not owner.is_admin:
+        query = query.join(Membership, Membership.project_id == Project.id).where(
+            Membership.user_id == owner.id
+        )
+    found = {project.slug: project for project in dbsession.scalars(query)}
+    missing = [slug for slug in wanted if slug not in found]
+    if missing:
+        raise ValidationFailed({"projects": f"Not one of your projects: {', '.join(missing)}."})
+    return [found[slug] for slug in wanted]
+
+
+def _check_name_free(dbsession: Session, owner: User, name: str, now: datetime,
+                     ignore_token_id: int | None = None) -> None:
+    query = select(ApiToken.id).where(
+        ApiToken.owner_id == owner.id,
+        ApiToken.name == name,
+        ApiToken.revoked_at.is_(None),
+        or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
+    )
+    if ignore_token_id is not None:
+        query = query.where(ApiToken.id != ignore_token_id)
+    if dbsession.scalar(query) is not None:
+        raise Conflict("You already have a live token with this name.", "name")
+
+
+def _lock_owner(dbsession: Session, owner: User) -> None:
+    # Serialises token creation per user, so that two requests cannot both
+    # find a name free (PostgreSQL; SQLite has one writer at a time anyway).
+    dbsession.execute(select(User.id).where(User.id == owner.id).with_for_update())
+
+
+def _insert(dbsession: Session, owner: User, *, name: str, scopes: list[str], expires_at,
+            projects: list[Project] | None, networks: list[str], now: datetime,
+            rotated_from: int | None = None) -> tuple[ApiToken, str]:
+    secret = tokens.generate()
+    row = ApiToken(
+        owner_id=owner.id,
+        name=name,
+        token_hash=tokens.hash_token(secret),
+        display_prefix=tokens.display_prefix(secret),
+        scopes=" ".join(scopes),
+        is_restricted=projects is not None,
+        allowed_networks=" ".join(networks),
+        expires_at=expires_at,
+        created_at=now,
+        rotated_from=rotated_from,
+    )
+    row.project_links = [ApiTokenProject(project_id=project.id) for project in projects or ()]
+    dbsession.add(row)
+    dbsession.flush()
+    return row, secret
+
+
+def create_token(dbsession: Session, owner: User, request: TokenRequest, *,
+                 max_days: int | None, allowed_days: tuple[int, ...] | None) -> tuple[ApiToken, str]:
+    """A new token for ``owner`` and its secret (shown once, never stored)."""
+    now = clock.now()
+    scopes = _check_scopes(owner, request.scopes)
+    expires_at = expires_at_for(request.expiry, now, max_days, allowed_days)
+    projects = None if request.projects is None else _projects(dbsession, owner, request.projects)
+    _lock_owner(dbsession, owner)
+    _check_name_free(dbsession, owner, request.name, now)
+    return _insert(dbsession, owner, name=request.name, scopes=scopes, expires_at=expires_at,
+                   projects=projects, networks=request.allowed_networks, now=now)
+
+
+def owned_token(dbsession: Session, owner_id: int, token_id: int) -> ApiToken | None:
+    return dbsession.scalars(
+        select(ApiToken).where(ApiToken.id == token_id, ApiToken.owner_id == owner_id)
+    ).first()
+
+
+def rotate_token(dbsession: Session, owner: User, old: ApiToken, *,
+                 max_days: int | None) -> tuple[ApiToken, str]:
+    """A new secret with the same name, scopes, restriction and networks, for
+    the same length of time counted from now; the old one is revoked at once."""
+    now = clock.now()
+    if not old.is_live(now):
+        raise Conflict("A revoked or expired token cannot be rotated.")
+    if old.expires_at is None:
+        lifetime = None if max_days is None else timedelta(days=max_days)
+    else:
+        lifetime = old.expires_at - old.created_at
+        if max_days is not None:
+            lifetime = min(lifetime, timedelta(days=max_days))
+    projects = None
+    if old.is_restricted:
+        projects = [link.project for link in old.project_links]
+    old.revoked_at = now
+    dbsession.flush()
+    return _insert(dbsession, owner, name=old.name, scopes=old.scope_list,
+                   expires_at=None if lifetime is None else now + lifetime, projects=projects,
+                   networks=old.network_list, now=now, rotated_from=old.id)
+
+
+def revoke_token(token: ApiToken) -> bool:
+    """Revoke ``token``; False when it already was."""
+    if token.revoked_at is not None:
+        return False
+    token.revoked_at = clock.now()
+    return True
+
+
+def revoke_leaked(dbsession: Session, reported: list[str]) -> list[ApiToken]:
+    """Revoke every live token among ``reported``; the tokens revoked."""
+    hashes = {tokens.hash_token(value) for value in reported if tokens.is_well_formed(value)}
+    if not hashes:
+        return []
+    now = clock.now()
+    found = dbsession.scalars(
+        select(ApiToken).where(
+            ApiToken.token_hash.in_(hashes),
+            ApiToken.revoked_at.is_(None),
+            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
+        ).with_for_update()
+    ).all()
+    for token in found:
+        token.revoked_at = now
+    return list(found)
+
+
+def list_tokens(dbsession: Session, owner_id: int, *, page: int = 1,
+                per_page: int = 100) -> tuple[list[ApiToken], int]:
+    """The owner's tokens that have not been pruned (revoked and expired ones
+    included), newest first, and how many there are."""
+    query = (
+        select(ApiToken)
+        .where(ApiToken.owner_id == owner_id)
+        .options(selectinload(ApiToken.project_links).selectinload(ApiTokenProject.project))
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    )
+    return paginate(dbsession, query, page=page, per_page=per_page)
+
+
+def token_json(token: ApiToken, *, secret: str | None = None) -> dict:
+    """The create answer (``token`` only then), or a list item."""
+    data = {
+        "id": token.id,
+        "name": token.name,
+        "display_prefix": token.display_prefix,
+        "scopes": token.scope_list,
+        "projects": [link.project.slug for link in token.project_links] if token.is_restricted else None,
+        "allowed_networks": token.network_list,
+        "expires_at": token.expires_at,
+        "created_at": token.created_at,
+        "last_used_at": token.last_used_at,
+    }
+    if secret is not None:
+        data["token"] = secret
+    else:
+        data.update(
+            revoked_at=token.revoked_at,
+            last_used_ip=token.last_used_ip,
+            rotated_from=token.rotated_from,
+        )
+    return data
+
+
+def prune(dbsession: Session, *, older_than_days: int, throttle_window_seconds: int,
+          session_idle_seconds: int) -> dict[str, int]:
+    """Delete tokens and sessions revoked or expired more than ``older_than_days``
+    ago, and throttle counters past their window. Security-log events stay."""
+    now = clock.now()
+    cutoff = now - timedelta(days=older_than_days)
+    tokens_deleted = dbsession.execute(
+        delete(ApiToken).where(or_(ApiToken.revoked_at < cutoff, ApiToken.expires_at < cutoff))
+    ).rowcount
+    sessions_deleted = dbsession.execute(
+        delete(LoginSession).where(
+            or_(
+                LoginSession.revoked_at < cutoff,
+                LoginSession.expires_at < cutoff,
+                LoginSession.last_seen_at < cutoff - timedelta(seconds=session_idle_seconds),
+            )
+        )
+    ).rowcount
+    # Leak-report counters have a one-hour window, login counters their own.
+    window = max(timedelta(seconds=throttle_window_seconds), timedelta(hours=1))
+    counters_deleted = dbsession.execute(
+        delete(ThrottleCounter).where(ThrottleCounter.window_start < now - window)
+    ).rowcount
+    return {"tokens": tokens_deleted, "sessions": sessions_deleted, "counters": counters_deleted}
+

@@ -1,0 +1,141 @@
+"""``/api/tokens``: personal access tokens. Session only, sudo mode for changes;
+a bearer token may only read and revoke itself (``/api/tokens/self``)."""
+from __future__ import annotations
+
+from pyramid.httpexceptions import HTTPNoContent
+from pyramid.view import view_config
+
+from ...models import ApiToken, User
+from ...resources import NotFound
+from ...schemas import ApiError, ValidationFailed, parse_json, reauth_required
+from ...schemas.pagination import page_json, page_params
+from ...schemas.tokens import EXPIRY_CHOICES, LeakReport, TokenCreate
+from ...security.permissions import Permission
+from ...security.sudo import in_sudo
+from ...services.tokens import (
+    Expiry,
+    TokenRequest,
+    create_token,
+    list_tokens,
+    owned_token,
+    revoke_leaked,
+    revoke_token,
+    rotate_token,
+    token_json,
+)
+
+
+def require_sudo(request) -> None:
+    if not in_sudo(request.identity):
+        raise reauth_required()
+
+
+def expiry_from(body: TokenCreate) -> Expiry:
+    sent = body.model_fields_set
+    if "expires_in_days" in sent and "expires_at" in sent:
+        message = "Send expires_in_days or expires_at, not both."
+        raise ValidationFailed({"expires_in_days": message, "expires_at": message})
+    if "expires_at" in sent:
+        if body.expires_at is None:
+            raise ValidationFailed({"expires_at": "Give a date (YYYY-MM-DD)."})
+        return Expiry(on_date=body.expires_at)
+    if "expires_in_days" in sent:
+        if body.expires_in_days is None:
+            return Expiry(never=True)
+        return Expiry(days=body.expires_in_days)
+    return Expiry()
+
+
+@view_config(route_name="api.tokens", request_method="GET", renderer="json",
+             permission=Permission.ACCOUNT)
+def tokens_list(request):
+    page, per_page = page_params(request)
+    rows, total = list_tokens(request.dbsession, request.identity.user_id, page=page, per_page=per_page)
+    return page_json([token_json(token) for token in rows], page, per_page, total)
+
+
+@view_config(route_name="api.tokens", request_method="POST", renderer="json",
+             permission=Permission.ACCOUNT)
+def token_create(request):
+    require_sudo(request)
+    body = parse_json(request, TokenCreate)
+    owner = request.dbsession.get(User, request.identity.user_id)
+    token, secret = create_token(
+        request.dbsession, owner,
+        TokenRequest(name=body.name, scopes=body.scopes, expiry=expiry_from(body),
+                     projects=body.projects, allowed_networks=body.allowed_networks),
+        max_days=request.settings.token_max_lifetime_days, allowed_days=EXPIRY_CHOICES,
+    )
+    request.bookkeeping.audit("token:created", owner.id, token_id=token.id, name=token.name,
+                              scopes=token.scope_list)
+    request.response.status = 201
+    return token_json(token, secret=secret)
+
+
+def _owned(request) -> ApiToken:
+    token = owned_token(request.dbsession, request.identity.user_id, int(request.matchdict["id"]))
+    if token is None:
+        raise NotFound("No such token.")
+    return token
+
+
+@view_config(route_name="api.token", request_method="DELETE", permission=Permission.ACCOUNT)
+def token_revoke(request):
+    require_sudo(request)
+    token = _owned(request)
+    if revoke_token(token):
+        request.bookkeeping.audit("token:revoked", token.owner_id, token_id=token.id, name=token.name)
+    return HTTPNoContent()
+
+
+@view_config(route_name="api.token.rotate", request_method="POST", renderer="json",
+             permission=Permission.ACCOUNT)
+def token_rotate(request):
+    require_sudo(request)
+    old = _owned(request)
+    owner = request.dbsession.get(User, old.owner_id)
+    token, secret = rotate_token(request.dbsession, owner, old,
+                                 max_days=request.settings.token_max_lifetime_days)
+    request.bookkeeping.audit("token:rotated", owner.id, token_id=token.id, rotated_from=old.id,
+                              name=token.name)
+    request.response.status = 201
+    return token_json(token, secret=secret)
+
+
+def _calling_token(request) -> ApiToken:
+    identity = request.identity
+    if identity.token is None:
+        raise NotFound("This request was not made with a token.")
+    return request.dbsession.get(ApiToken, identity.token.id)
+
+
+@view_config(route_name="api.token.self", request_method="GET", renderer="json",
+             permission=Permission.TOKEN_SELF)
+def token_self(request):
+    return token_json(_calling_token(request))
+
+
+@view_config(route_name="api.token.self", request_method="DELETE", permission=Permission.TOKEN_SELF)
+def token_self_revoke(request):
+    token = _calling_token(request)
+    if revoke_token(token):
+        request.bookkeeping.audit("token:revoked", token.owner_id, token_id=token.id, name=token.name,
+                                  by="itself")
+    return HTTPNoContent()
+
+
+@view_config(route_name="api.credentials.revoke", request_method="POST", renderer="json",
+             permission=Permission.PUBLIC, require_csrf=False)
+def leak_report(request):
+    """Anyone may report tokens found in public: 202 whatever was found."""
+    decision = request.registry.dh_throttle.leak_report(request)
+    if not decision.allowed:
+        raise ApiError(429, "too_many_requests", "Too many reports; try again later.",
+                       headers={"Retry-After": str(decision.retry_after)})
+    body = parse_json(request, LeakReport)
+    for token in revoke_leaked(request.dbsession, body.tokens):
+        request.bookkeeping.audit("token:revoked_leak", token.owner_id, token_id=token.id,
+                                  name=token.name, display_prefix=token.display_prefix)
+    request.response.status = 202
+    return {"status": "accepted", "message": "Every live token named in the report is revoked."}
+

@@ -1,0 +1,31 @@
+"""HTML pages. Each renders with :func:`page_values`: the caller, the CSRF
+token for its forms (and for the page's own JavaScript) and flash messages."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from pyramid.csrf import get_csrf_token
+
+
+def page_values(request, **values) -> dict:
+    values.setdefault("user", request.identity)
+    values.setdefault("csrf_token", get_csrf_token(request))
+    values.setdefault("flashes", request.session.pop_flash())
+    return values
+
+
+def safe_next(target: str | None) -> str:
+    """``target`` when it is a path on this site, else ``/``.
+
+    Refused: anything with a scheme or a host, protocol-relative ``//host``,
+    backslashes (browsers read ``/\\host`` as ``//host``) and control
+    characters (``/\\t/host`` loses its tab on the way).
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/"
+    if "\\" in target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return "/"
+    return target

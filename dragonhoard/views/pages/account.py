@@ -1,0 +1,124 @@
+"""Pages: sessions, password, security log, and the sudo prompt they share."""
+from __future__ import annotations
+
+from pyramid.httpexceptions import HTTPSeeOther
+from pyramid.security import forget, remember
+from pyramid.view import view_config
+
+from ...models import User
+from ...schemas import ValidationFailed
+from ...schemas.pagination import page_params
+from ...security.login import check_password
+from ...security.permissions import Permission
+from ...security.sudo import in_sudo
+from ...services.events import list_events
+from ...services.passwords import change_password
+from ...services.sessions import list_sessions, revoke_session, session_json
+from ...services.users import revoke_sessions
+from ..api.auth import open_sudo
+from . import safe_next
+from .auth import render_form
+
+
+def sudo_prompt(request, next_path: str, status: int = 200, error: str | None = None):
+    """The page that asks for the password again before a sensitive change."""
+    return render_form(request, "sudo.jinja2", status, next=next_path, error=error)
+
+
+def check_current_password(request, password: str):
+    """(user, None) when right; else (user, the page answering the failure)."""
+    identity = request.identity
+    user = request.dbsession.get(User, identity.user_id)
+    check = check_password(request, user.email, password, user=user)
+    if check.throttled:
+        request.bookkeeping.audit("login:throttled", user.id, via="page")
+        return user, ("Too many failed attempts; try again later.", 429,
+                      {"Retry-After": str(check.retry_after)})
+    if not check.ok:
+        request.bookkeeping.audit("sudo:failure", user.id, via="page")
+        return user, ("The password is wrong.", 403, None)
+    return user, None
+
+
+@view_config(route_name="account.sudo", request_method="POST", permission=Permission.ACCOUNT)
+def sudo_submit(request):
+    next_path = safe_next(request.POST.get("next"))
+    _user, failure = check_current_password(request, request.POST.get("password", ""))
+    if failure:
+        message, status, headers = failure
+        response = sudo_prompt(request, next_path, status, message)
+        if headers:
+            response.headers.update(headers)
+        return response
+    open_sudo(request)
+    return HTTPSeeOther(location=next_path)
+
+
+@view_config(route_name="account.sessions", request_method="GET", permission=Permission.ACCOUNT)
+def sessions_page(request):
+    identity = request.identity
+    idle = request.settings.session_idle_seconds
+    rows, _total = list_sessions(request.dbsession, identity.user_id, idle)
+    sessions = [session_json(row, identity.session.id, idle) for row in rows]
+    return render_form(request, "sessions.jinja2", sessions=sessions)
+
+
+@view_config(route_name="account.session.revoke", request_method="POST", permission=Permission.ACCOUNT)
+def session_revoke_page(request):
+    identity = request.identity
+    session_id = int(request.matchdict["id"])
+    if revoke_session(request.dbsession, identity.user_id, session_id,
+                      request.settings.session_idle_seconds):
+        request.bookkeeping.audit("session:revoked", identity.user_id, session_id=session_id)
+        if session_id == identity.session.id:
+            return HTTPSeeOther(location=request.route_path("login"), headers=forget(request))
+        request.session.flash("The session is revoked.")
+    return HTTPSeeOther(location=request.route_path("account.sessions"))
+
+
+@view_config(route_name="account.sessions.revoke_others", request_method="POST",
+             permission=Permission.ACCOUNT)
+def sessions_revoke_others_page(request):
+    identity = request.identity
+    count = revoke_sessions(request.dbsession, identity.user_id, keep_session_id=identity.session.id)
+    request.bookkeeping.audit("session:revoked", identity.user_id, others=True, count=count)
+    request.session.flash(f"{count} other session{'s' if count != 1 else ''} revoked.")
+    return HTTPSeeOther(location=request.route_path("account.sessions"))
+
+
+@view_config(route_name="account.password", request_method="GET", permission=Permission.ACCOUNT)
+def password_page(request):
+    if not in_sudo(request.identity):
+        return sudo_prompt(request, request.path)
+    return render_form(request, "password.jinja2", errors={})
+
+
+@view_config(route_name="account.password", request_method="POST", permission=Permission.ACCOUNT)
+def password_submit(request):
+    if not in_sudo(request.identity):
+        return sudo_prompt(request, request.path, 403, "Enter your password again first.")
+    new_password = request.POST.get("new_password", "")
+    if new_password != request.POST.get("confirm_password", ""):
+        return render_form(request, "password.jinja2", 400,
+                           errors={"confirm_password": "The two new passwords differ."})
+    user, failure = check_current_password(request, request.POST.get("current_password", ""))
+    if failure:
+        message, status, headers = failure
+        return render_form(request, "password.jinja2", status, headers=headers,
+                           errors={"current_password": message})
+    try:
+        change_password(request.dbsession, request.registry.dh_passwords, user, new_password)
+    except ValidationFailed as exc:
+        return render_form(request, "password.jinja2", 400, errors=exc.fields)
+    headers = remember(request, user.id, user=user)
+    request.bookkeeping.audit("password:changed", user.id)
+    request.session.flash("Your password is changed; your other sessions are logged out.")
+    return HTTPSeeOther(location=request.route_path("account.sessions"), headers=headers)
+
+
+@view_config(route_name="account.security", request_method="GET", permission=Permission.ACCOUNT)
+def security_page(request):
+    page, per_page = page_params(request)
+    events, total = list_events(request.dbsession, request.identity.user_id, page=page, per_page=per_page)
+    return render_form(request, "security.jinja2", events=events, page=page, per_page=per_page,
+                       total=total)

@@ -1,0 +1,75 @@
+"""The account pages: sessions, password (behind the sudo prompt), security log."""
+from __future__ import annotations
+
+from dragonhoard.models import LoginSession
+
+from ..factories import PASSWORD
+from ..helpers import form_login
+
+NEW_PASSWORD = "a-brand-new-hoard-password-77"
+
+
+def test_pages_need_a_login(testapp):
+    for path in ("/account/sessions", "/account/password", "/account/security"):
+        response = testapp.get(path, status=303)
+        assert "/login?next=" in response.location
+
+
+def test_every_page_sends_the_security_headers(testapp):
+    response = testapp.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "'unsafe-inline'" not in csp and "frame-ancestors 'none'" in csp
+    assert "script-src 'self'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert "<script>" not in response.text and " onclick=" not in response.text
+
+
+def test_sessions_page_revokes(testapp, factory, dbsession):
+    user = factory.user()
+    other, _ = factory.login_session(user, user_agent="Grandma's laptop")
+    form_login(testapp, user.email)
+    page = testapp.get("/account/sessions")
+    assert "Grandma&#39;s laptop" in page.text and "this session" in page.text
+    form = next(f for f in page.forms.values() if f.action == f"/account/sessions/{other.id}/revoke")
+    page = form.submit(status=303).follow()
+    assert "The session is revoked." in page.text
+    dbsession.expire_all()
+    assert dbsession.get(LoginSession, other.id).revoked_at is not None
+
+
+def test_password_page_asks_for_the_password_again_outside_sudo(testapp, factory, clock):
+    user = factory.user()
+    form_login(testapp, user.email)
+    clock.advance(seconds=901)
+    page = testapp.get("/account/password")
+    assert "Confirm your password" in page.text
+    form = page.forms[1]
+    form["password"] = "wrong"
+    response = form.submit(status=403)
+    assert "The password is wrong." in response.text
+    form = response.forms[1]
+    form["password"] = PASSWORD
+    page = form.submit(status=303).follow()
+    assert "Change your password" in page.text
+    form = page.forms[1]
+    form["current_password"] = PASSWORD
+    form["new_password"] = NEW_PASSWORD
+    form["confirm_password"] = NEW_PASSWORD
+    page = form.submit(status=303).follow()
+    assert "Your password is changed" in page.text
+
+
+def test_security_page_lists_events(testapp, factory):
+    user = factory.user()
+    form_login(testapp, user.email, "wrong-password", status=400)
+    form_login(testapp, user.email)
+    page = testapp.get("/account/security")
+    assert "login:failure" in page.text and "login:success" in page.text
+
+
+def test_a_bearer_token_cannot_use_account_pages(testapp, factory):
+    user = factory.user()
+    _row, secret = factory.token(user, scopes=["user:read", "user:edit"])
+    response = testapp.get("/account/sessions", headers={"Authorization": f"Bearer {secret}"}, status=403)
+    assert "tokens cannot do this" in response.text
