@@ -6,6 +6,7 @@ from pyramid.tweens import EXCVIEW
 
 from .execution import make_execution_policy
 from .request import Request
+from .routes import scan_views
 from .settings import ConfigError, apply_environment, load_settings
 
 
@@ -35,7 +36,7 @@ def main(global_config, **settings):
         config.add_renderer("json", "dragonhoard.responses.JSONRenderer")
         config.include(".security")
         config.include(".routes")
-        config.scan(".views")
+        scan_views(config)
         config.set_execution_policy(
             make_execution_policy(dh_settings.max_body_bytes, attempts=int(settings.get("retry.attempts", 3)))
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -60,6 +61,29 @@ def field_errors(exc: ValidationError) -> dict[str, str]:
             message = error["msg"].removeprefix("Value error, ")
         fields.setdefault(location, message)
     return fields
+
+
+def read_json_object(request) -> dict:
+    """The request's body as a JSON object, unvalidated: 415 or 400 when it is not."""
+    if request.content_type != JSON_MEDIA_TYPE:
+        raise ValidationFailed(
+            None, "Send the body as application/json.", status=415, error="unsupported_media_type"
+        )
+    try:
+        data = orjson.loads(request.body or b"")
+    except orjson.JSONDecodeError:
+        raise bad_request("The body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise bad_request("The body must be a JSON object.")
+    return data
+
+
+def validate(model: type[Model], data: dict) -> Model:
+    """``data`` (already parsed JSON) as ``model``, or 422 with field errors."""
+    try:
+        return model.model_validate_json(orjson.dumps(data))
+    except ValidationError as exc:
+        raise ValidationFailed(field_errors(exc)) from None
 
 
 def parse_json(request, model: type[Model]) -> Model:

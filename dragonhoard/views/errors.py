@@ -92,7 +92,8 @@ def login_redirect(request):
 
 
 def unauthenticated_answer(request):
-    if not request.is_api:
+    # An API-only deployment has no login page to send anyone to.
+    if not request.is_api and "session" in request.settings.auth_sources:
         return login_redirect(request)
     return error_answer(request, 401, headers={"WWW-Authenticate": CHALLENGE})
 

@@ -1,4 +1,4 @@
-"""The app's own JavaScript: JSON login, logout, who am I, sudo."""
+"""The app's own JavaScript: JSON login, logout and sudo (sessions only)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -56,18 +56,6 @@ def logout(request):
     headers = forget(request)
     request.bookkeeping.audit("logout", identity.user_id, session_id=identity.session.id)
     return HTTPNoContent(headers=headers)
-
-
-@view_config(route_name="api.me", request_method="GET", renderer="json",
-             permission=Permission.AUTHENTICATED)
-def me(request):
-    """Who is calling, how, and with which scopes (the email only with ``user:read``)."""
-    identity = request.identity
-    return {
-        "user": user_json(identity, with_email="user:read" in identity.scopes),
-        "auth": identity.via,
-        "scopes": sorted(identity.scopes),
-    }
 
 
 @view_config(route_name="api.sudo", request_method="POST", renderer="json",

@@ -1,5 +1,5 @@
-"""``/api/tokens``: personal access tokens. Session only, sudo mode for changes;
-a bearer token may only read and revoke itself (``/api/tokens/self``)."""
+"""``/api/tokens``: managing personal access tokens. Session only, sudo mode for
+changes (a bearer token reads and revokes itself in credentials.py)."""
 from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPNoContent
@@ -7,9 +7,9 @@ from pyramid.view import view_config
 
 from ...models import ApiToken, User
 from ...resources import NotFound
-from ...schemas import ApiError, ValidationFailed, parse_json, reauth_required
+from ...schemas import ValidationFailed, parse_json, reauth_required
 from ...schemas.pagination import page_json, page_params
-from ...schemas.tokens import EXPIRY_CHOICES, LeakReport, TokenCreate
+from ...schemas.tokens import EXPIRY_CHOICES, TokenCreate
 from ...security.permissions import Permission
 from ...security.sudo import in_sudo
 from ...services.tokens import (
@@ -18,7 +18,6 @@ from ...services.tokens import (
     create_token,
     list_tokens,
     owned_token,
-    revoke_leaked,
     revoke_token,
     rotate_token,
     token_json,
@@ -100,42 +99,3 @@ def token_rotate(request):
                               name=token.name)
     request.response.status = 201
     return token_json(token, secret=secret)
-
-
-def _calling_token(request) -> ApiToken:
-    identity = request.identity
-    if identity.token is None:
-        raise NotFound("This request was not made with a token.")
-    return request.dbsession.get(ApiToken, identity.token.id)
-
-
-@view_config(route_name="api.token.self", request_method="GET", renderer="json",
-             permission=Permission.TOKEN_SELF)
-def token_self(request):
-    return token_json(_calling_token(request))
-
-
-@view_config(route_name="api.token.self", request_method="DELETE", permission=Permission.TOKEN_SELF)
-def token_self_revoke(request):
-    token = _calling_token(request)
-    if revoke_token(token):
-        request.bookkeeping.audit("token:revoked", token.owner_id, token_id=token.id, name=token.name,
-                                  by="itself")
-    return HTTPNoContent()
-
-
-@view_config(route_name="api.credentials.revoke", request_method="POST", renderer="json",
-             permission=Permission.PUBLIC, require_csrf=False)
-def leak_report(request):
-    """Anyone may report tokens found in public: 202 whatever was found."""
-    decision = request.registry.dh_throttle.leak_report(request)
-    if not decision.allowed:
-        raise ApiError(429, "too_many_requests", "Too many reports; try again later.",
-                       headers={"Retry-After": str(decision.retry_after)})
-    body = parse_json(request, LeakReport)
-    for token in revoke_leaked(request.dbsession, body.tokens):
-        request.bookkeeping.audit("token:revoked_leak", token.owner_id, token_id=token.id,
-                                  name=token.name, display_prefix=token.display_prefix)
-    request.response.status = 202
-    return {"status": "accepted", "message": "Every live token named in the report is revoked."}
-

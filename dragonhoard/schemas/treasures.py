@@ -1,0 +1,66 @@
+"""Bodies about treasures, projects and members."""
+from __future__ import annotations
+
+from datetime import UTC
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, AwareDatetime, Field
+
+from ..models.project import SLUG_PATTERN
+from . import Body
+
+MAX_VALUE = 2**62
+
+
+def check_text(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("Cannot be blank.")
+    return value
+
+
+TreasureName = Annotated[str, Field(min_length=2, max_length=50), AfterValidator(check_text)]
+Description = Annotated[str, Field(max_length=5000)]
+Value = Annotated[int, Field(ge=0, le=MAX_VALUE)]
+CoolFactor = Annotated[int, Field(ge=0, le=10)]
+Slug = Annotated[str, Field(pattern=SLUG_PATTERN)]
+ProjectName = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(check_text)]
+Role = Literal["viewer", "editor", "owner"]
+#: With a zone, as given; kept and shown in UTC.
+Timestamp = Annotated[AwareDatetime, AfterValidator(lambda value: value.astimezone(UTC))]
+
+
+class TreasureCreate(Body):
+    name: TreasureName
+    description: Description = ""
+    value: Value = 0
+    cool_factor: CoolFactor = 0
+    is_published: bool = False
+    plundered_at: Timestamp | None = None
+    project: Annotated[str, Field(max_length=40)] | None = None
+
+
+class TreasureEdit(Body):
+    """``project`` is taken at creation only: here it is an unknown field (422)."""
+
+    name: TreasureName | None = None
+    description: Description | None = None
+    value: Value | None = None
+    cool_factor: CoolFactor | None = None
+    is_published: bool | None = None
+    plundered_at: Timestamp | None = None
+
+
+class ProjectCreate(Body):
+    slug: Slug
+    name: ProjectName
+    description: Description = ""
+
+
+class ProjectEdit(Body):
+    name: ProjectName | None = None
+    description: Description | None = None
+
+
+class MemberRole(Body):
+    role: Role

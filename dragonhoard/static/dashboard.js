@@ -1,0 +1,124 @@
+// The dashboard, drawn from the JSON API with the session cookie. Every
+// unsafe request carries the CSRF token from the page's <meta> tag.
+"use strict";
+
+const csrfToken = () => document.querySelector('meta[name="csrf-token"]').content;
+
+async function api(method, path, body) {
+  const options = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
+  if (method !== "GET") options.headers["X-CSRF-Token"] = csrfToken();
+  if (body !== undefined) {
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(body);
+  }
+  const response = await fetch(path, options);
+  if (response.status === 401) { window.location = "/login?next=/"; return null; }
+  const data = response.status === 204 ? null : await response.json();
+  if (!response.ok) {
+    const fields = data && data.fields ? Object.entries(data.fields).map(([k, v]) => `${k}: ${v}`).join("; ") : "";
+    throw new Error(fields || (data && data.message) || response.statusText);
+  }
+  return data;
+}
+
+function cell(text) {
+  const td = document.createElement("td");
+  td.textContent = text;
+  return td;
+}
+
+async function loadTreasures(root) {
+  const project = root.dataset.project;
+  const path = project
+    ? `/api/projects/${encodeURIComponent(project)}/treasures?per_page=100`
+    : `/api/treasures?owner=${root.dataset.userId}&per_page=100`;
+  const data = await api("GET", path);
+  const body = document.querySelector("#treasures tbody");
+  body.replaceChildren();
+  for (const t of data.items) {
+    const tr = document.createElement("tr");
+    tr.dataset.id = t.id;
+    tr.append(cell(t.name), cell(t.value), cell(t.cool_factor), cell(t.project || ""), cell(t.is_published ? "yes" : "no"));
+    const actions = document.createElement("td");
+    const toggle = document.createElement("button");
+    toggle.type = "button";
+    toggle.textContent = t.is_published ? "Unpublish" : "Publish";
+    toggle.addEventListener("click", () => act(root, () => api("PATCH", `/api/treasures/${t.id}`, { is_published: !t.is_published })));
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "danger";
+    remove.textContent = "Delete";
+    remove.addEventListener("click", () => {
+      if (window.confirm(`Delete “${t.name}”?`)) act(root, () => api("DELETE", `/api/treasures/${t.id}`));
+    });
+    actions.append(toggle, " ", remove);
+    tr.append(actions);
+    body.append(tr);
+  }
+  document.getElementById("status").textContent = `${data.total} treasure${data.total === 1 ? "" : "s"}.`;
+}
+
+async function loadProjects(root) {
+  const data = await api("GET", "/api/projects?per_page=100");
+  const list = document.getElementById("projects");
+  const select = document.getElementById("project");
+  list.replaceChildren();
+  for (const p of data.items) {
+    const li = document.createElement("li");
+    li.textContent = `${p.name} (${p.slug}) — ${p.role || "admin"}`;
+    list.append(li);
+    if (p.slug !== root.dataset.project) {
+      const option = document.createElement("option");
+      option.value = p.slug;
+      option.textContent = p.name;
+      select.append(option);
+    }
+  }
+}
+
+async function act(root, action) {
+  try {
+    await action();
+    await loadTreasures(root);
+  } catch (error) {
+    document.getElementById("status").textContent = error.message;
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const root = document.getElementById("dashboard");
+  if (!root) return;
+  document.getElementById("new-treasure").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const body = {
+      name: form.elements.name.value,
+      value: Number.parseInt(form.elements.value.value || "0", 10),
+      cool_factor: Number.parseInt(form.elements.cool_factor.value || "0", 10),
+      is_published: form.elements.is_published.checked,
+    };
+    if (root.dataset.project) body.project = root.dataset.project;
+    try {
+      await api("POST", "/api/treasures", body);
+      form.reset();
+      document.getElementById("treasure-error").textContent = "";
+      await loadTreasures(root);
+    } catch (error) {
+      document.getElementById("treasure-error").textContent = error.message;
+    }
+  });
+  document.getElementById("new-project").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    try {
+      await api("POST", "/api/projects", { slug: form.elements.slug.value, name: form.elements.name.value });
+      form.reset();
+      document.getElementById("project-error").textContent = "";
+      await loadProjects(root);
+    } catch (error) {
+      document.getElementById("project-error").textContent = error.message;
+    }
+  });
+  loadTreasures(root).catch((error) => { document.getElementById("status").textContent = error.message; });
+  loadProjects(root).catch((error) => { document.getElementById("status").textContent = error.message; });
+});

@@ -1,0 +1,51 @@
+"""What a token may do about itself, and leak reports from anyone."""
+from __future__ import annotations
+
+from pyramid.httpexceptions import HTTPNoContent
+from pyramid.view import view_config
+
+from ...models import ApiToken
+from ...resources import NotFound
+from ...schemas import ApiError, parse_json
+from ...schemas.tokens import LeakReport
+from ...security.permissions import Permission
+from ...services.tokens import revoke_leaked, revoke_token, token_json
+
+
+def _calling_token(request) -> ApiToken:
+    identity = request.identity
+    if identity.token is None:
+        raise NotFound("This request was not made with a token.")
+    return request.dbsession.get(ApiToken, identity.token.id)
+
+
+@view_config(route_name="api.token.self", request_method="GET", renderer="json",
+             permission=Permission.TOKEN_SELF)
+def token_self(request):
+    return token_json(_calling_token(request))
+
+
+@view_config(route_name="api.token.self", request_method="DELETE", permission=Permission.TOKEN_SELF)
+def token_self_revoke(request):
+    token = _calling_token(request)
+    if revoke_token(token):
+        request.bookkeeping.audit("token:revoked", token.owner_id, token_id=token.id, name=token.name,
+                                  by="itself")
+    return HTTPNoContent()
+
+
+@view_config(route_name="api.credentials.revoke", request_method="POST", renderer="json",
+             permission=Permission.PUBLIC, require_csrf=False)
+def leak_report(request):
+    """Anyone may report tokens found in public: 202 whatever was found."""
+    decision = request.registry.dh_throttle.leak_report(request)
+    if not decision.allowed:
+        raise ApiError(429, "too_many_requests", "Too many reports; try again later.",
+                       headers={"Retry-After": str(decision.retry_after)})
+    body = parse_json(request, LeakReport)
+    for token in revoke_leaked(request.dbsession, body.tokens):
+        request.bookkeeping.audit("token:revoked_leak", token.owner_id, token_id=token.id,
+                                  name=token.name, display_prefix=token.display_prefix)
+    request.response.status = 202
+    return {"status": "accepted", "message": "Every live token named in the report is revoked."}
+

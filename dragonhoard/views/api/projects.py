@@ -1,0 +1,122 @@
+"""``/api/projects``: projects, their members and their treasures."""
+from __future__ import annotations
+
+from pyramid.httpexceptions import HTTPNoContent
+from pyramid.view import view_config
+from sqlalchemy import delete, update
+
+from ...models import Project, User
+from ...resources import NotFound
+from ...responses import json_response
+from ...schemas import ValidationFailed, parse_json
+from ...schemas.pagination import page_json, page_params
+from ...schemas.treasures import MemberRole, ProjectCreate, ProjectEdit, TreasureCreate
+from ...security.permissions import Permission
+from ...services.projects import (
+    create_project,
+    list_members,
+    list_projects,
+    remove_member,
+    set_member_role,
+)
+from ...services.treasures import list_treasures
+from .treasures import create_in, list_filters
+
+
+@view_config(route_name="api.projects", request_method="GET", permission=Permission.PROJECT_LIST)
+def projects_list(request):
+    page, per_page = page_params(request)
+    items, total = list_projects(request.dbsession, request.identity, page=page, per_page=per_page)
+    return json_response(page_json(items, page, per_page, total))
+
+
+@view_config(route_name="api.projects", request_method="POST", renderer="json",
+             permission=Permission.PROJECT_CREATE)
+def project_create(request):
+    body = parse_json(request, ProjectCreate)
+    project = create_project(request.dbsession, request.identity.user_id, slug=body.slug,
+                             name=body.name, description=body.description)
+    request.response.status = 201
+    return {"slug": project.slug, "name": project.name, "description": project.description,
+            "created_at": project.created_at, "role": "owner"}
+
+
+@view_config(route_name="api.project", request_method="GET", permission=Permission.PROJECT_VIEW)
+def project_get(request):
+    return json_response(request.context.to_json())
+
+
+@view_config(route_name="api.project", request_method="PATCH", renderer="json",
+             permission=Permission.PROJECT_ADMIN)
+def project_edit(request):
+    context = request.context
+    changes = parse_json(request, ProjectEdit).model_dump(exclude_unset=True)
+    if "name" in changes and changes["name"] is None:
+        raise ValidationFailed({"name": "Cannot be null."})
+    if changes.get("description", "") is None:
+        changes["description"] = ""
+    if changes:
+        request.dbsession.execute(update(Project).where(Project.id == context.id).values(**changes))
+    data = context.to_json()
+    data.update(changes)
+    return data
+
+
+@view_config(route_name="api.project", request_method="DELETE", permission=Permission.PROJECT_ADMIN)
+def project_delete(request):
+    # Treasures and memberships go with it (ON DELETE CASCADE).
+    request.dbsession.execute(delete(Project).where(Project.id == request.context.id))
+    return HTTPNoContent()
+
+
+@view_config(route_name="api.project.members", request_method="GET",
+             permission=Permission.PROJECT_VIEW)
+def members_list(request):
+    page, per_page = page_params(request)
+    items, total = list_members(request.dbsession, request.context.id, page=page, per_page=per_page)
+    return json_response(page_json(items, page, per_page, total))
+
+
+def _member_id(request) -> int:
+    return int(request.matchdict["user_id"])
+
+
+@view_config(route_name="api.project.member", request_method="PUT", renderer="json",
+             permission=Permission.PROJECT_ADMIN)
+def member_put(request):
+    body = parse_json(request, MemberRole)
+    user_id = _member_id(request)
+    user = request.dbsession.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    membership, added = set_member_role(request.dbsession, request.context.id, user_id, body.role)
+    request.response.status = 201 if added else 200
+    return {"user_id": user_id, "username": user.username, "role": membership.role}
+
+
+@view_config(route_name="api.project.member", request_method="DELETE",
+             permission=Permission.PROJECT_ADMIN)
+def member_delete(request):
+    if not remove_member(request.dbsession, request.context.id, _member_id(request)):
+        raise NotFound("This user is not a member.")
+    return HTTPNoContent()
+
+
+@view_config(route_name="api.project.treasures", request_method="GET",
+             permission=Permission.PROJECT_VIEW)
+def project_treasures(request):
+    page, per_page = page_params(request)
+    filters = list_filters(request)
+    filters.pop("project_slug", None)
+    items, total = list_treasures(request.dbsession, request.identity, page=page, per_page=per_page,
+                                  project_id=request.context.id, **filters)
+    return json_response(page_json(items, page, per_page, total))
+
+
+@view_config(route_name="api.project.treasures", request_method="POST", renderer="json",
+             permission=Permission.PROJECT_TREASURE_CREATE)
+def project_treasure_create(request):
+    body = parse_json(request, TreasureCreate)
+    if body.project is not None and body.project != request.context.slug:
+        raise ValidationFailed({"project": "Create it in this project, or leave project out."})
+    return create_in(request, body, request.context)
