@@ -21,6 +21,8 @@ def main(global_config, **settings):
     # pyramid_tm would call the security policy from its tween, outside the
     # exception views (DESIGN section 13).
     settings["tm.annotate_user"] = False
+    # Safe methods run without a transaction (request.py).
+    settings["tm.activate_hook"] = "dragonhoard.request.needs_transaction"
 
     with Configurator(settings=settings, request_factory=Request) as config:
         config.registry.dh_settings = dh_settings

@@ -12,7 +12,7 @@ import pyramid_tm
 from pyramid.decorator import reify
 from pyramid.request import Request as PyramidRequest
 
-from .models import get_tm_session
+from .models.hot import cursor_for
 from .security.bookkeeping import Bookkeeping
 
 if TYPE_CHECKING:
@@ -21,6 +21,15 @@ if TYPE_CHECKING:
     from .settings import Settings
 
 SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
+
+
+def needs_transaction(request) -> bool:
+    """pyramid_tm's ``tm.activate_hook``: only unsafe methods get a transaction.
+
+    Safe methods must not write; they read without BEGIN/COMMIT and without
+    the transaction machinery (docs/architecture.md, "Speed").
+    """
+    return request.method not in SAFE_METHODS
 
 
 class Request(PyramidRequest):
@@ -39,22 +48,45 @@ class Request(PyramidRequest):
 
     @reify
     def dbsession(self) -> Session:
-        """The ORM session, committed or rolled back with the request.
+        """The ORM session.
 
-        Safe methods must not write, so their session runs without an
-        explicit transaction: no BEGIN and no COMMIT round trips.
+        For an unsafe method it joins pyramid_tm's transaction when first used
+        and is committed or rolled back with the request. A safe method's
+        session only reads, without BEGIN or COMMIT, and is closed when the
+        request ends.
         """
         registry = self.registry
-        if self.method in SAFE_METHODS:
-            factory = registry.dh_read_session_factory
-        else:
-            factory = registry.dh_session_factory
-        return get_tm_session(factory, self.tm, request=self)
+        if self.method not in SAFE_METHODS:
+            return registry.dh_session_factory(info={"request": self})
+        session = registry.dh_read_session_factory(info={"request": self})
+        self.add_finished_callback(lambda _request: session.close())
+        return session
 
     @reify
-    def dbapi_connection(self):
-        """The driver connection under :attr:`dbsession`, for the hot statements."""
-        return self.dbsession.connection().connection.driver_connection
+    def db_cursor(self):
+        """The driver cursor for the hot statements (authentication, context).
+
+        A safe request reads on a pooled connection of its own, without a
+        transaction and without the ORM session's machinery; an unsafe one
+        uses its session's connection, so that what it reads and what it
+        writes are one transaction.
+        """
+        if self.method not in SAFE_METHODS:
+            return cursor_for(self.dbsession.connection().connection)
+        pooled = self.registry.dh_engine.raw_connection()
+        connection = pooled.driver_connection
+        dialect = self.registry.dh_dialect
+        dialect.start_reading(connection)
+
+        def give_back(_request) -> None:
+            try:
+                dialect.stop_reading(connection)
+            except Exception:  # a broken connection: the pool must not keep it
+                pooled.invalidate()
+            pooled.close()
+
+        self.add_finished_callback(give_back)
+        return cursor_for(pooled)
 
     @reify
     def bookkeeping(self) -> Bookkeeping:

@@ -17,16 +17,17 @@ def includeme(config) -> None:
     config.add_route("api.me", "/api/me")
     config.add_route("api.users", "/api/users")
     config.add_route("api.user", r"/api/users/{id:\d+}", factory=resources + "users.user_factory")
-    config.add_route("api.treasures", "/api/treasures")
-    config.add_route("api.treasure", r"/api/treasures/{id:\d+}",
-                     factory=resources + "treasures.treasure_factory")
-    config.add_route("api.projects", "/api/projects")
+    treasure = resources + "treasures.treasure_factory"
     project = resources + "projects.project_factory"
-    config.add_route("api.project", "/api/projects/{slug}", factory=project)
+    add_read_routes(config, "api.treasures", "/api/treasures", None, "create")
+    add_read_routes(config, "api.treasure", r"/api/treasures/{id:\d+}", treasure, "change")
+    config.add_route("api.projects", "/api/projects")
+    add_read_routes(config, "api.project", "/api/projects/{slug}", project, "change")
     config.add_route("api.project.members", "/api/projects/{slug}/members", factory=project)
     config.add_route("api.project.member", r"/api/projects/{slug}/members/{user_id:\d+}",
                      factory=project)
-    config.add_route("api.project.treasures", "/api/projects/{slug}/treasures", factory=project)
+    add_read_routes(config, "api.project.treasures", "/api/projects/{slug}/treasures", project,
+                    "create")
     config.add_route("api.token.self", "/api/tokens/self")
     config.add_route("api.credentials.revoke", "/api/credentials/revoke")
 
@@ -62,6 +63,18 @@ def includeme(config) -> None:
     config.add_route("tokens.rotate", r"/tokens/{id:\d+}/rotate")
 
 
+def add_read_routes(config, name: str, pattern: str, factory: str | None, writes: str) -> None:
+    """``name`` for GET and HEAD, ``name.<writes>`` for the other methods.
+
+    The busiest reads get a route of their own: Pyramid tries a route's views
+    in turn and builds an exception (a whole Response) for each whose
+    ``request_method`` does not match, while a route predicate that does not
+    match costs nothing.
+    """
+    config.add_route(name, pattern, factory=factory, request_method=("GET", "HEAD"))
+    config.add_route(f"{name}.{writes}", pattern, factory=factory)
+
+
 #: The view modules of login sessions, scanned only when sessions are on.
 SESSION_VIEWS = (
     ".views.api.auth",
@@ -91,22 +104,29 @@ def scan_views(config) -> None:
 
 
 def allowed_methods(registry, route_name: str) -> list[str]:
-    """The methods some view of ``route_name`` answers (for 405's ``Allow``)."""
+    """The methods some view of ``route_name``'s path answers (405's ``Allow``),
+    counting every route that shares the path (see :func:`add_read_routes`)."""
     table = getattr(registry, "dh_allowed_methods", None)
     if table is None:
-        table = {}
+        by_route: dict[str, set[str]] = {}
         for item in registry.introspector.get_category("views"):
             intr = item["introspectable"]
-            name = intr["route_name"]
-            methods = intr["request_methods"]
-            if name is None or intr["context"] is not None and intr["exception_only"]:
+            if intr["route_name"] is None or intr["exception_only"]:
                 continue
+            methods = intr["request_methods"]
             if isinstance(methods, str):
                 methods = (methods,)
-            found = table.setdefault(name, set())
+            found = by_route.setdefault(intr["route_name"], set())
             if methods:
                 found.update(methods)
                 if "GET" in methods:
                     found.add("HEAD")
+        by_pattern: dict[str, set[str]] = {}
+        patterns = {}
+        for item in registry.introspector.get_category("routes"):
+            route = item["introspectable"]
+            patterns[route["name"]] = route["pattern"]
+            by_pattern.setdefault(route["pattern"], set()).update(by_route.get(route["name"], ()))
+        table = {name: sorted(by_pattern[pattern]) for name, pattern in patterns.items()}
         registry.dh_allowed_methods = table
-    return sorted(table.get(route_name, ()))
+    return table.get(route_name, [])

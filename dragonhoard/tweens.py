@@ -32,18 +32,20 @@ def security_headers_tween_factory(handler, registry):
     def security_headers_tween(request):
         response = handler(request)
         headers = response.headers
-        headers["X-Content-Type-Options"] = "nosniff"
-        headers["Referrer-Policy"] = "same-origin"
+        # Appended rather than set: nothing upstream sets these, and setting
+        # a header rescans the whole list each time.
+        added = [("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin")]
         if request.is_api:
             # Answers differ by credential: shared caches must keep them apart,
             # and must not keep any answer given to a credential at all.
-            headers["Vary"] = "Authorization, Cookie"
-            if "Authorization" in request.headers or session_cookie in request.cookies:
+            added.append(("Vary", "Authorization, Cookie"))
+            environ = request.environ
+            if "HTTP_AUTHORIZATION" in environ or session_cookie in environ.get("HTTP_COOKIE", ""):
                 headers["Cache-Control"] = "no-store"
-        content_type = response.content_type or ""
-        if content_type.startswith("text/html"):
-            headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-            headers["X-Frame-Options"] = "DENY"
+        elif (response.content_type or "").startswith("text/html"):
+            added.append(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
+            added.append(("X-Frame-Options", "DENY"))
+        response.headerlist.extend(added)
         if "Set-Cookie" in headers:
             headers["Cache-Control"] = "no-store"
         # Only an identity already computed counts: a refused token's 401 has none.

@@ -5,13 +5,16 @@ autogenerate and the tests read it).
 """
 from __future__ import annotations
 
+import select
+import time
 from typing import Any
 
 import zope.sqlalchemy
-from sqlalchemy import Engine, engine_from_config, event
+from sqlalchemy import Engine, engine_from_config, event, exc
 from sqlalchemy.orm import Session, configure_mappers, sessionmaker
 
 from .audit import EVENT_KINDS, AuditEvent
+from .counts import TreasureCounts
 from .login_session import LoginSession
 from .meta import Base, metadata
 from .project import ROLES, Membership, Project, roles_at_least
@@ -32,12 +35,13 @@ __all__ = [
     "Project",
     "ThrottleCounter",
     "Treasure",
+    "TreasureCounts",
     "User",
     "canonical_email",
     "canonical_username",
     "get_engine",
     "get_session_factory",
-    "get_tm_session",
+    "get_tm_session_factory",
     "metadata",
     "roles_at_least",
 ]
@@ -56,6 +60,44 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+class LivenessCheck:
+    """Connections are checked before use, cheaply (docs/architecture.md, "Speed").
+
+    SQLAlchemy's ``pool_pre_ping`` costs a round trip on every checkout, that
+    is on every request. Instead: a connection that sat in the pool longer
+    than ``idle_seconds`` is pinged; a busier one is checked for a closed or
+    broken socket without a round trip (a server that went away has sent
+    its goodbye, or closed the socket). Either failure makes the pool open a
+    fresh connection, so the same process serves again once the database is
+    back. A failure neither check sees is answered 503 once, and SQLAlchemy
+    then recycles the whole pool.
+    """
+
+    def __init__(self, idle_seconds: float) -> None:
+        self.idle_seconds = idle_seconds
+
+    def checkin(self, _dbapi_connection, record) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    def checkout(self, dbapi_connection, record, _proxy) -> None:
+        idle = time.monotonic() - record.info.get("checked_in_at", time.monotonic())
+        try:
+            if dbapi_connection.broken or dbapi_connection.closed:
+                raise exc.DisconnectionError("connection closed")
+            if idle > self.idle_seconds:
+                dbapi_connection.execute("SELECT 1").close()
+                return
+            readable, _w, _x = select.select([dbapi_connection.pgconn.socket], [], [], 0)
+        except exc.DisconnectionError:
+            raise
+        except Exception as error:
+            raise exc.DisconnectionError(str(error)) from error
+        if readable:
+            # Nothing is owed to an idle connection: what arrived is the
+            # server's goodbye (or the end of the stream).
+            raise exc.DisconnectionError("the server closed the connection")
+
+
 def get_engine(settings: dict[str, Any], prefix: str = "sqlalchemy.") -> Engine:
     """The engine for ``settings[prefix + "url"]`` with dragonhoard's connection setup."""
     url = settings[prefix + "url"]
@@ -66,17 +108,26 @@ def get_engine(settings: dict[str, Any], prefix: str = "sqlalchemy.") -> Engine:
     engine = engine_from_config(settings, prefix, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        check = LivenessCheck(float(settings.get("dragonhoard.db_ping_idle_seconds", 5)))
+        event.listen(engine, "checkout", check.checkout)
+        event.listen(engine, "checkin", check.checkin)
     return engine
 
 
 def get_session_factory(engine: Engine) -> sessionmaker[Session]:
-    # expire_on_commit=False: the objects a view returns are rendered after
-    # pyramid_tm has committed.
+    """Plain sessions, committed by whoever uses them (command line, tests)."""
+    # expire_on_commit=False: objects stay readable after their commit.
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
-def get_tm_session(session_factory: sessionmaker[Session], transaction_manager, request=None) -> Session:
-    """A session joined to ``transaction_manager``: committed or aborted with it."""
-    dbsession = session_factory(info={"request": request})
-    zope.sqlalchemy.register(dbsession, transaction_manager=transaction_manager)
-    return dbsession
+def get_tm_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that join the thread's transaction (pyramid_tm's ``request.tm``)
+    when first used, and are committed or aborted with it.
+
+    Registered once on the factory rather than on every session: each
+    registration adds seven event listeners, a cost on every request.
+    """
+    factory = get_session_factory(engine)
+    zope.sqlalchemy.register(factory)
+    return factory

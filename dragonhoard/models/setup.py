@@ -1,7 +1,7 @@
 """``config.include``: one engine per app, and the request's session factories."""
 from __future__ import annotations
 
-from . import get_engine, get_session_factory
+from . import get_engine, get_session_factory, get_tm_session_factory
 from .hot import dialect_for
 
 
@@ -10,12 +10,12 @@ def includeme(config) -> None:
     engine = get_engine(settings)
     registry = config.registry
     registry.dh_engine = engine
-    registry.dh_session_factory = get_session_factory(engine)
+    registry.dh_session_factory = get_tm_session_factory(engine)
     # Safe methods read without BEGIN/COMMIT (see Request.dbsession). SQLite's
     # driver begins a transaction only before a write, so reads there need
     # nothing (and resetting AUTOCOMMIT would cost a PRAGMA per request).
     if engine.dialect.name == "sqlite":
-        registry.dh_read_session_factory = registry.dh_session_factory
+        registry.dh_read_session_factory = get_session_factory(engine)
     else:
         registry.dh_read_session_factory = get_session_factory(
             engine.execution_options(isolation_level="AUTOCOMMIT")

@@ -31,6 +31,8 @@ class Treasure(Base):
         Index("ix_treasures_owner_created", "owner_id", "created_at", "id"),
         Index("ix_treasures_project_created", "project_id", "created_at", "id"),
         Index("ix_treasures_published_created", "is_published", "created_at", "id"),
+        # Everything the caller may see, newest first, walked until a page is full.
+        Index("ix_treasures_created", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -57,7 +57,7 @@ def load_project(request, slug: str) -> ProjectResource | None:
     dialect = request.registry.dh_dialect
     params = identity_params(identity)
     params["slug"] = slug
-    row = PROJECT_CONTEXT.one(request.dbapi_connection, dialect, params)
+    row = PROJECT_CONTEXT.one(request.db_cursor, dialect, params)
     return None if row is None else ProjectResource(row, dialect, identity)
 
 

@@ -84,7 +84,7 @@ def treasure_factory(request) -> TreasureResource | Root:
     dialect = request.registry.dh_dialect
     params = identity_params(identity)
     params["id"] = int(request.matchdict["id"])
-    row = TREASURE_CONTEXT.one(request.dbapi_connection, dialect, params)
+    row = TREASURE_CONTEXT.one(request.db_cursor, dialect, params)
     if row is None:
         raise NotFound("No such treasure.")
     return TreasureResource(row, dialect, identity)

@@ -66,7 +66,7 @@ class BearerSource:
             return MISTYPED
         dialect = request.registry.dh_dialect
         row = TOKEN_LOOKUP.one(
-            request.dbapi_connection, dialect, {"token_hash": tokens.hash_token(credential)}
+            request.db_cursor, dialect, {"token_hash": tokens.hash_token(credential)}
         )
         if row is None:
             return UNKNOWN

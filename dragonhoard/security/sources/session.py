@@ -49,7 +49,7 @@ class SessionSource:
             return None
         dialect = request.registry.dh_dialect
         row = SESSION_LOOKUP.one(
-            request.dbapi_connection, dialect, {"secret_hash": hash_token(secret)}
+            request.db_cursor, dialect, {"secret_hash": hash_token(secret)}
         )
         if row is None:
             return None

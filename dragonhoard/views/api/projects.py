@@ -46,7 +46,7 @@ def project_get(request):
     return json_response(request.context.to_json())
 
 
-@view_config(route_name="api.project", request_method="PATCH", renderer="json",
+@view_config(route_name="api.project.change", request_method="PATCH", renderer="json",
              permission=Permission.PROJECT_ADMIN)
 def project_edit(request):
     context = request.context
@@ -62,7 +62,7 @@ def project_edit(request):
     return data
 
 
-@view_config(route_name="api.project", request_method="DELETE", permission=Permission.PROJECT_ADMIN)
+@view_config(route_name="api.project.change", request_method="DELETE", permission=Permission.PROJECT_ADMIN)
 def project_delete(request):
     # Treasures and memberships go with it (ON DELETE CASCADE).
     request.dbsession.execute(delete(Project).where(Project.id == request.context.id))
@@ -108,12 +108,13 @@ def project_treasures(request):
     page, per_page = page_params(request)
     filters = list_filters(request)
     filters.pop("project_slug", None)
-    items, total = list_treasures(request.dbsession, request.identity, page=page, per_page=per_page,
-                                  project_id=request.context.id, **filters)
+    items, total = list_treasures(request.db_cursor, request.registry.dh_dialect, request.identity,
+                                  page=page, per_page=per_page, project_id=request.context.id,
+                                  **filters)
     return json_response(page_json(items, page, per_page, total))
 
 
-@view_config(route_name="api.project.treasures", request_method="POST", renderer="json",
+@view_config(route_name="api.project.treasures.create", request_method="POST", renderer="json",
              permission=Permission.PROJECT_TREASURE_CREATE)
 def project_treasure_create(request):
     body = parse_json(request, TreasureCreate)

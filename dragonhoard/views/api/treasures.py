@@ -37,8 +37,8 @@ def list_filters(request) -> dict:
 @view_config(route_name="api.treasures", request_method="GET", permission=Permission.PUBLIC)
 def treasures_list(request):
     page, per_page = page_params(request)
-    items, total = list_treasures(request.dbsession, request.identity, page=page,
-                                  per_page=per_page, **list_filters(request))
+    items, total = list_treasures(request.db_cursor, request.registry.dh_dialect, request.identity,
+                                  page=page, per_page=per_page, **list_filters(request))
     return json_response(page_json(items, page, per_page, total))
 
 
@@ -50,7 +50,7 @@ def create_in(request, body: TreasureCreate, project) -> dict:
     return treasure_json(treasure, project.slug if project else None)
 
 
-@view_config(route_name="api.treasures", request_method="POST", renderer="json",
+@view_config(route_name="api.treasures.create", request_method="POST", renderer="json",
              permission=Permission.TREASURE_CREATE)
 def treasure_create(request):
     body = parse_json(request, TreasureCreate)
@@ -70,7 +70,7 @@ def treasure_get(request):
     return json_response(request.context.to_json())
 
 
-@view_config(route_name="api.treasure", request_method="PATCH", renderer="json",
+@view_config(route_name="api.treasure.change", request_method="PATCH", renderer="json",
              permission=Permission.TREASURE_EDIT)
 def treasure_edit(request):
     context = request.context
@@ -84,7 +84,7 @@ def treasure_edit(request):
     return data
 
 
-@view_config(route_name="api.treasure", request_method="DELETE", permission=Permission.TREASURE_DELETE)
+@view_config(route_name="api.treasure.change", request_method="DELETE", permission=Permission.TREASURE_DELETE)
 def treasure_delete(request):
     request.dbsession.execute(delete(Treasure).where(Treasure.id == request.context.id))
     return HTTPNoContent()
