@@ -12,13 +12,20 @@ import logging
 
 from pyramid_retry import RetryableExecutionPolicy
 
+from .request import SAFE_METHODS
 from .responses import json_error
 
 log = logging.getLogger(__name__)
 
 
+def attempts_for(request) -> int | None:
+    """Safe methods run without a transaction, so nothing of theirs can be
+    retried: one attempt, and no copy of the body kept for another."""
+    return 1 if request.method in SAFE_METHODS else None
+
+
 def make_execution_policy(max_body_bytes: int, attempts: int = 3):
-    retrying = RetryableExecutionPolicy(attempts=attempts)
+    retrying = RetryableExecutionPolicy(attempts=attempts, activate_hook=attempts_for)
 
     def execution_policy(environ, router):
         length = environ.get("CONTENT_LENGTH") or "0"

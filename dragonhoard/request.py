@@ -66,26 +66,24 @@ class Request(PyramidRequest):
     def db_cursor(self):
         """The driver cursor for the hot statements (authentication, context).
 
-        A safe request reads on a pooled connection of its own, without a
+        A safe request reads on a connection of the autocommit pool, without a
         transaction and without the ORM session's machinery; an unsafe one
         uses its session's connection, so that what it reads and what it
         writes are one transaction.
         """
         if self.method not in SAFE_METHODS:
             return cursor_for(self.dbsession.connection().connection)
-        pooled = self.registry.dh_engine.raw_connection()
-        connection = pooled.driver_connection
-        dialect = self.registry.dh_dialect
-        dialect.start_reading(connection)
+        pooled = self.registry.dh_read_engine.raw_connection()
+        self.add_finished_callback(lambda _request: pooled.close())
+        return cursor_for(pooled)
 
-        def give_back(_request) -> None:
-            try:
-                dialect.stop_reading(connection)
-            except Exception:  # a broken connection: the pool must not keep it
-                pooled.invalidate()
-            pooled.close()
-
-        self.add_finished_callback(give_back)
+    def touch_cursor(self):
+        """A cursor outside any transaction, for the last-used times: a safe
+        request's own read connection, else one of the read pool's."""
+        if self.method in SAFE_METHODS:
+            return self.db_cursor
+        pooled = self.registry.dh_read_engine.raw_connection()
+        self.add_finished_callback(lambda _request: pooled.close())
         return cursor_for(pooled)
 
     @reify

@@ -121,6 +121,7 @@ def app_factory(database):
     yield make
     for app in apps.values():
         app.registry.dh_engine.dispose()
+        app.registry.dh_read_engine.dispose()
 
 
 @pytest.fixture
@@ -184,6 +185,6 @@ def statement_log(tmp_path):
     """``with statement_log(app) as log: ...; log.count``."""
 
     def make(app) -> StatementLog:
-        return StatementLog(app.registry.dh_engine, tmp_path)
+        return StatementLog(app.registry, tmp_path)
 
     return make

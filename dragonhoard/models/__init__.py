@@ -98,13 +98,17 @@ class LivenessCheck:
             raise exc.DisconnectionError("the server closed the connection")
 
 
-def get_engine(settings: dict[str, Any], prefix: str = "sqlalchemy.") -> Engine:
+def get_engine(settings: dict[str, Any], prefix: str = "sqlalchemy.", **kwargs: Any) -> Engine:
     """The engine for ``settings[prefix + "url"]`` with dragonhoard's connection setup."""
     url = settings[prefix + "url"]
-    kwargs: dict[str, Any] = {}
     if url.startswith("postgresql"):
         # Every session speaks UTC, so timestamps come back in UTC.
-        kwargs["connect_args"] = {"options": "-c timezone=UTC", "application_name": "dragonhoard"}
+        options = "-c timezone=UTC"
+        if kwargs.get("isolation_level") == "AUTOCOMMIT":
+            # The read pool also writes last-used times, which need not wait
+            # for the WAL flush (security/bookkeeping.py).
+            options += " -c synchronous_commit=off"
+        kwargs["connect_args"] = {"options": options, "application_name": "dragonhoard"}
     engine = engine_from_config(settings, prefix, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

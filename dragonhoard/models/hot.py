@@ -34,18 +34,13 @@ class PostgresDialect:
     sqlalchemy = PGDialect_psycopg(paramstyle="format")
 
     @staticmethod
-    def start_reading(connection) -> None:
-        # Each statement its own transaction: no BEGIN, no COMMIT.
-        connection.autocommit = True
-
-    @staticmethod
-    def stop_reading(connection) -> None:
-        connection.autocommit = False
-
-    @staticmethod
     def execute(cursor, sql: str, params: tuple) -> None:
         # Binary results: timestamps arrive without text parsing.
         cursor.execute(sql, params, binary=True)
+
+    @staticmethod
+    def commit(cursor) -> None:
+        """The read pool's connections are in autocommit mode: nothing to do."""
 
     @staticmethod
     def timestamp_param(value: datetime) -> datetime:
@@ -62,16 +57,13 @@ class SQLiteDialect:
     sqlalchemy = SQLiteDialect_pysqlite()
 
     @staticmethod
-    def start_reading(connection) -> None:
-        """sqlite3 begins a transaction only before a write: nothing to do."""
-
-    @staticmethod
-    def stop_reading(connection) -> None:
-        """Nothing to undo."""
-
-    @staticmethod
     def execute(cursor, sql: str, params: tuple) -> None:
         cursor.execute(sql, params)
+
+    @staticmethod
+    def commit(cursor) -> None:
+        # sqlite3 began a transaction before the write.
+        cursor.connection.commit()
 
     @staticmethod
     def timestamp_param(value: datetime) -> str:
@@ -120,9 +112,12 @@ class HotStatement:
             text = self._compiled[dialect.name] = _PARAM.sub(dialect.placeholder, self.sql)
         return text
 
+    def run(self, cursor, dialect: Dialect, params: Mapping[str, Any]) -> None:
+        dialect.execute(cursor, self.text(dialect), tuple(params[name] for name in self.names))
+
     def one(self, cursor, dialect: Dialect, params: Mapping[str, Any]) -> tuple | None:
         """The first row, or None."""
-        dialect.execute(cursor, self.text(dialect), tuple(params[name] for name in self.names))
+        self.run(cursor, dialect, params)
         return cursor.fetchone()
 
 

@@ -11,13 +11,13 @@ def includeme(config) -> None:
     registry = config.registry
     registry.dh_engine = engine
     registry.dh_session_factory = get_tm_session_factory(engine)
-    # Safe methods read without BEGIN/COMMIT (see Request.dbsession). SQLite's
-    # driver begins a transaction only before a write, so reads there need
-    # nothing (and resetting AUTOCOMMIT would cost a PRAGMA per request).
+    # Safe methods read without BEGIN/COMMIT (see Request.db_cursor), on a
+    # pool of connections kept in autocommit mode. SQLite's driver begins a
+    # transaction only before a write, so there reads share the one pool.
     if engine.dialect.name == "sqlite":
-        registry.dh_read_session_factory = get_session_factory(engine)
+        read_engine = engine
     else:
-        registry.dh_read_session_factory = get_session_factory(
-            engine.execution_options(isolation_level="AUTOCOMMIT")
-        )
+        read_engine = get_engine(settings, isolation_level="AUTOCOMMIT")
+    registry.dh_read_engine = read_engine
+    registry.dh_read_session_factory = get_session_factory(read_engine)
     registry.dh_dialect = dialect_for(engine)

@@ -16,6 +16,7 @@ Grantees:
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -109,20 +110,37 @@ def build_acl(
     """
     public: list[tuple] = []
     others: list[tuple] = []
+    for permission, grantee, role in _grants(permissions):
+        if grantee == "everyone" or (grantee == "everyone-if-published" and published):
+            public.append((Allow, Everyone, permission))
+        elif grantee == "authenticated":
+            others.append((Allow, Authenticated, permission))
+        elif grantee == "owner":
+            if owner_id is not None:
+                others.append((Allow, f"user:{owner_id}", permission))
+        elif grantee == "project":
+            if project_id is not None:
+                others.append((Allow, f"project:{project_id}:{role}", permission))
+        elif grantee == "admin":
+            others.append((Allow, ADMIN_PRINCIPAL, permission))
+    public.extend(others)
+    public.append(DENY_ALL)
+    return public
+
+
+@functools.cache
+def _grants(permissions: tuple[Permission, ...]) -> tuple[tuple[Permission, str, str | None], ...]:
+    """``(permission, grantee kind, project role)`` for each entry, worked out
+    once per resource type (ACLs are built on every request)."""
+    grants = []
     for permission in permissions:
         for grantee in RULES[permission].grantees:
-            if grantee == "everyone" or (grantee == "everyone-if-published" and published):
-                public.append((Allow, Everyone, permission))
-            elif grantee == "authenticated":
-                others.append((Allow, Authenticated, permission))
-            elif grantee == "owner" and owner_id is not None:
-                others.append((Allow, f"user:{owner_id}", permission))
-            elif grantee.startswith("project:") and project_id is not None:
+            if grantee.startswith("project:"):
                 for role in roles_at_least(grantee.removeprefix("project:")):
-                    others.append((Allow, f"project:{project_id}:{role}", permission))
-            elif grantee == "admin":
-                others.append((Allow, ADMIN_PRINCIPAL, permission))
-    return public + others + [DENY_ALL]
+                    grants.append((permission, "project", role))
+            else:
+                grants.append((permission, grantee, None))
+    return tuple(grants)
 
 
 __all__ = [

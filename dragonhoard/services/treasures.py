@@ -181,14 +181,13 @@ def list_treasures(cursor, dialect: Dialect, identity: Identity | None, *, page:
         total = 0
     else:  # past the last page: no row carried the total
         total = total_query.all(cursor, dialect, params)[0][0]
-    ts = dialect.timestamp
-    items = []
-    for row in rows:
-        item = dict(zip(JSON_KEYS, row, strict=False))
-        item["is_published"] = bool(item["is_published"])
-        item["plundered_at"] = ts(item["plundered_at"])
-        item["created_at"] = ts(item["created_at"])
-        items.append(item)
+    items = [dict(zip(JSON_KEYS, row, strict=False)) for row in rows]
+    if dialect.name == "sqlite":  # text timestamps, integer booleans
+        ts = dialect.timestamp
+        for item in items:
+            item["is_published"] = bool(item["is_published"])
+            item["plundered_at"] = ts(item["plundered_at"])
+            item["created_at"] = ts(item["created_at"])
     return items, total
 
 

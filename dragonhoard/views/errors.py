@@ -7,6 +7,7 @@ order to what ``SecurityPolicy.permits`` said.
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 import psycopg
 from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken
@@ -180,6 +181,7 @@ def integrity_error(exc, request):
 @exception_view_config(OperationalError)
 @exception_view_config(PoolTimeoutError)
 @exception_view_config(psycopg.OperationalError)
+@exception_view_config(sqlite3.OperationalError)
 def database_unavailable(exc, request):
     log.warning("database unavailable: %s", exc.__class__.__name__)
     return error_answer(request, 503, headers={"Retry-After": RETRY_AFTER_SECONDS})
