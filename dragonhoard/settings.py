@@ -42,6 +42,7 @@ class Settings:
     password_min_length: int
     password_max_length: int
     password_min_score: int
+    db_ping_idle_seconds: int
 
     @property
     def is_production(self) -> bool:
@@ -148,6 +149,7 @@ def load_settings(raw: Mapping[str, Any]) -> Settings:
         password_min_length=_int(raw, "dragonhoard.password.min_length", 10, 1),
         password_max_length=_int(raw, "dragonhoard.password.max_length", 128, 8),
         password_min_score=_int(raw, "dragonhoard.password.min_score", 3, 0),
+        db_ping_idle_seconds=_int(raw, "dragonhoard.db_ping_idle_seconds", 5, 0),
     )
     if production and not settings.cookie_secure:
         raise ConfigError("dragonhoard.cookie_secure cannot be false in production")

@@ -107,3 +107,35 @@ def test_naive_timestamps_are_refused(dbsession, factory):
     dbsession.add(Treasure(owner_id=owner.id, name="Cup", plundered_at=datetime(2026, 1, 1)))
     with pytest.raises(StatementError):
         dbsession.commit()
+
+
+def test_the_treasure_counts_follow_every_change(dbsession, factory):
+    from sqlalchemy import func
+
+    from dragonhoard.models import Project, TreasureCounts
+
+    def counts():
+        dbsession.expire_all()
+        row = dbsession.get(TreasureCounts, 1)
+        actual_total = dbsession.scalar(select(func.count()).select_from(Treasure))
+        actual_published = dbsession.scalar(
+            select(func.count()).select_from(Treasure).where(Treasure.is_published.is_(True)))
+        assert (row.total, row.published) == (actual_total, actual_published)
+        return row.total, row.published
+
+    start = counts()
+    owner = factory.user()
+    project = factory.project(members={owner: "owner"})
+    a = factory.treasure(owner, is_published=True)
+    b = factory.treasure(owner, project=project)
+    factory.treasure(owner, project=project, is_published=True)
+    assert counts() == (start[0] + 3, start[1] + 2)
+    b.is_published = True
+    a.is_published = False
+    dbsession.commit()
+    assert counts() == (start[0] + 3, start[1] + 2)
+    a.value = 99  # not a change of publication
+    dbsession.commit()
+    dbsession.delete(dbsession.get(Project, project.id))  # cascades to two treasures
+    dbsession.commit()
+    assert counts() == (start[0] + 1, start[1])

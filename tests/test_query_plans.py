@@ -1,0 +1,134 @@
+"""The indexes the hot queries need exist and are the ones PostgreSQL uses.
+
+The test database is small, so sequential scans are switched off: a plan
+that still scans a table shows a missing index.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import text
+
+from dragonhoard.models.hot import PostgresDialect
+from dragonhoard.resources.projects import PROJECT_CONTEXT
+from dragonhoard.resources.treasures import TREASURE_CONTEXT
+from dragonhoard.security.sources.bearer import TOKEN_LOOKUP
+from dragonhoard.security.sources.session import SESSION_LOOKUP
+from dragonhoard.services.treasures import ADMIN, MEMBER, NOBODY, list_queries
+
+DIALECT = PostgresDialect()
+
+
+SEED = """
+INSERT INTO users (id, email, email_canonical, username, username_canonical, password_hash,
+                   password_changed_at, is_admin, is_active, created_at)
+SELECT n, 'u' || n || '@x.example', 'u' || n || '@x.example', 'u' || n, 'u' || n, 'x', now(), false,
+       true, now() FROM generate_series(1, 500) AS n;
+INSERT INTO projects (id, slug, name, description, created_at)
+SELECT n, 'p-' || n, 'P' || n, '', now() FROM generate_series(1, 100) AS n;
+INSERT INTO memberships (project_id, user_id, role, created_at)
+SELECT n, (n * 7) % 500 + 1, 'owner', now() FROM generate_series(1, 100) AS n;
+INSERT INTO treasures (owner_id, project_id, name, description, value, cool_factor, plundered_at,
+                       is_published, created_at)
+SELECT n % 500 + 1, CASE WHEN n % 2 = 0 THEN n % 100 + 1 END, 'T' || n, '', n, n % 11, now(),
+       n % 3 = 0, now() - n * interval '1 second' FROM generate_series(1, 5000) AS n;
+INSERT INTO api_tokens (owner_id, name, token_hash, display_prefix, scopes, is_restricted,
+                        allowed_networks, created_at)
+SELECT n % 500 + 1, 't' || n, md5(n::text) || md5((n + 1)::text), 'dhp_', '', false, '', now()
+FROM generate_series(1, 2000) AS n;
+INSERT INTO login_sessions (user_id, secret_hash, created_at, last_seen_at, expires_at, user_agent)
+SELECT n % 500 + 1, md5(n::text) || md5((n + 2)::text), now(), now(), now(), ''
+FROM generate_series(1, 2000) AS n;
+ANALYZE;
+"""
+
+
+@pytest.fixture
+def explain(database, clean_database):
+    """Plans over a database with enough rows for the planner's statistics."""
+    if database.backend != "postgresql":
+        pytest.skip("query plans are PostgreSQL's")
+    with database.engine.begin() as conn:
+        conn.connection.driver_connection.execute(SEED)
+
+    def plan(sql: str, params: tuple) -> tuple[set[str], set[str]]:
+        """(indexes used, tables scanned sequentially)."""
+        with database.engine.connect() as conn:
+            conn.execute(text("SET enable_seqscan = off"))
+            raw = conn.connection.driver_connection
+            rows = raw.execute("EXPLAIN (FORMAT JSON) " + sql, params).fetchone()[0]
+            conn.rollback()
+        indexes, scanned = set(), set()
+
+        def walk(node):
+            if "Index Name" in node:
+                indexes.add(node["Index Name"])
+            if node.get("Node Type") == "Seq Scan":
+                scanned.add(node["Relation Name"])
+            for child in node.get("Plans", ()):
+                walk(child)
+
+        walk((rows if isinstance(rows, list) else json.loads(rows))[0]["Plan"])
+        return indexes, scanned
+
+    return plan
+
+
+def hot(statement, **params) -> tuple[str, tuple]:
+    return statement.text(DIALECT), tuple(params[name] for name in statement.names)
+
+
+def compiled(query, **params) -> tuple[str, tuple]:
+    sql, names, defaults = query._for(DIALECT)
+    return sql, tuple(params.get(name, defaults.get(name)) for name in names)
+
+
+def test_authentication_uses_the_secret_hash_indexes(explain):
+    indexes, scanned = explain(*hot(TOKEN_LOOKUP, token_hash="x" * 64))
+    assert "uq_api_tokens_token_hash" in indexes and "pk_users" in indexes and not scanned
+    indexes, scanned = explain(*hot(SESSION_LOOKUP, secret_hash="x" * 64))
+    assert "uq_login_sessions_secret_hash" in indexes and not scanned
+
+
+def test_contexts_use_primary_keys_and_the_membership_index(explain):
+    memberships = {"pk_memberships", "ix_memberships_user_id"}
+    token_projects = {"pk_api_token_projects", "ix_api_token_projects_project_id"}
+    indexes, scanned = explain(*hot(TREASURE_CONTEXT, id=1, user_id=1, token_id=1))
+    assert "pk_treasures" in indexes and not scanned, (indexes, scanned)
+    assert indexes & memberships and indexes & token_projects
+    indexes, scanned = explain(*hot(PROJECT_CONTEXT, slug="p-1", user_id=1, token_id=1))
+    assert "uq_projects_slug" in indexes and indexes & memberships and not scanned
+
+
+def test_lists_use_the_treasure_indexes(explain):
+    page = {"limit": 50, "offset": 0, "uid": 1, "tid": None}
+    anonymous, _ = list_queries("postgresql", NOBODY, False, None, None)
+    indexes, scanned = explain(*compiled(anonymous, **page))
+    assert "ix_treasures_published_created" in indexes and not scanned
+
+    member, _ = list_queries("postgresql", MEMBER, False, None, None)
+    indexes, scanned = explain(*compiled(member, **page))
+    assert {"ix_treasures_created", "ix_treasures_owner_created", "ix_treasures_project_created",
+            "ix_memberships_user_id"} <= indexes
+    assert not scanned
+
+    by_owner, _ = list_queries("postgresql", MEMBER, True, None, None)
+    indexes, scanned = explain(*compiled(by_owner, owner=1, **page))
+    assert "ix_treasures_owner_created" in indexes and not scanned
+
+    of_project, _ = list_queries("postgresql", MEMBER, False, "id", None)
+    indexes, scanned = explain(*compiled(of_project, project_id=1, **page))
+    assert "ix_treasures_project_created" in indexes and not scanned
+
+    admin, _ = list_queries("postgresql", ADMIN, False, None, None)
+    indexes, scanned = explain(*compiled(admin, **page))
+    assert "pk_treasure_counts" in indexes and not scanned
+
+
+def test_membership_lookups_use_their_indexes(explain):
+    indexes, scanned = explain(
+        "SELECT p.slug FROM projects p JOIN memberships m ON m.project_id = p.id WHERE m.user_id = %s", (1,))
+    assert "ix_memberships_user_id" in indexes and not scanned
+    indexes, scanned = explain("SELECT user_id, role FROM memberships WHERE project_id = %s", (1,))
+    assert "pk_memberships" in indexes and not scanned
