@@ -9,13 +9,13 @@ from datetime import date
 from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..models import ApiToken
+from ..models import ApiToken, find_by_email
 from ..schemas import ValidationFailed, field_errors
 from ..schemas.tokens import check_name, check_network
 from ..schemas.users import Registration
 from ..services import Conflict
 from ..services.tokens import Expiry, TokenRequest, create_token, prune, revoke_token
-from ..services.users import find_by_email, register_user, set_active
+from ..services.users import register_user, set_active
 from . import CommandError, Environment, bootstrap, describe, fail
 
 PROG = "dragonhoard-admin"

@@ -21,7 +21,7 @@ from .project import ROLES, Membership, Project, roles_at_least
 from .throttle import ThrottleCounter
 from .token import ApiToken, ApiTokenProject
 from .treasure import Treasure
-from .user import User, canonical_email, canonical_username
+from .user import User, canonical_email, canonical_username, find_by_email
 
 __all__ = [
     "EVENT_KINDS",
@@ -39,6 +39,7 @@ __all__ = [
     "User",
     "canonical_email",
     "canonical_username",
+    "find_by_email",
     "get_engine",
     "get_session_factory",
     "get_tm_session_factory",

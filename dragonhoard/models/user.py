@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Integer, String, false, true
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, Integer, String, false, select, true
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ..clock import now
 from .meta import Base, UTCDateTime
@@ -43,3 +43,8 @@ class User(Base):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.username!r}>"
+
+
+def find_by_email(dbsession: Session, email: str) -> User | None:
+    """The user with this email, compared casefolded."""
+    return dbsession.scalars(select(User).where(User.email_canonical == canonical_email(email))).first()

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..models import User, canonical_email
-from ..services.users import find_by_email
+from ..models import User, canonical_email, find_by_email
 
 
 @dataclass(frozen=True)

@@ -52,10 +52,6 @@ def register_user(dbsession: Session, passwords: Passwords, *, email: str, usern
     return user
 
 
-def find_by_email(dbsession: Session, email: str) -> User | None:
-    return dbsession.scalars(select(User).where(User.email_canonical == canonical_email(email))).first()
-
-
 def revoke_sessions(dbsession: Session, user_id: int, *, keep_session_id: int | None = None) -> int:
     """Revoke the user's live sessions (all, or all but one); how many were live."""
     query = update(LoginSession).where(
