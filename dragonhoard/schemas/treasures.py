@@ -41,14 +41,17 @@ class TreasureCreate(Body):
 
 
 class TreasureEdit(Body):
-    """``project`` is taken at creation only: here it is an unknown field (422)."""
+    """``project`` is taken at creation only: here it is an unknown field (422).
 
-    name: TreasureName | None = None
-    description: Description | None = None
-    value: Value | None = None
-    cool_factor: CoolFactor | None = None
-    is_published: bool | None = None
-    plundered_at: Timestamp | None = None
+    Every field may be left out; none may be null (defaults are not
+    validated, an explicit null is, and fails)."""
+
+    name: TreasureName = None
+    description: Description = None
+    value: Value = None
+    cool_factor: CoolFactor = None
+    is_published: bool = None
+    plundered_at: Timestamp = None
 
 
 class ProjectCreate(Body):
@@ -58,8 +61,10 @@ class ProjectCreate(Body):
 
 
 class ProjectEdit(Body):
-    name: ProjectName | None = None
-    description: Description | None = None
+    """Fields may be left out, not null (see TreasureEdit); the slug is for good."""
+
+    name: ProjectName = None
+    description: Description = None
 
 
 class MemberRole(Body):

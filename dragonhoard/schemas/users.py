@@ -48,8 +48,10 @@ class PasswordChange(Body):
 
 
 class ProfileEdit(Body):
-    username: Username | None = None
-    email: Email | None = None
+    """Fields may be left out, not null (see treasures.TreasureEdit)."""
+
+    username: Username = None
+    email: Email = None
 
 
 def user_json(user, *, with_email: bool) -> dict:

@@ -47,3 +47,30 @@ def check_password(request, email: str, password: str, *, user: User | None = No
     if passwords.needs_rehash(user.password_hash):
         user.password_hash = passwords.hash(password)
     return PasswordCheck(user, ok=True)
+
+
+@dataclass(frozen=True)
+class PasswordRefusal:
+    """Why a re-entered password was refused: answered as JSON or on a page."""
+
+    status: int
+    error: str
+    message: str
+    headers: dict[str, str]
+
+
+def confirm_password(request, user: User, password: str, *, via: str) -> PasswordRefusal | None:
+    """Check the signed-in user's password again (sudo, password change).
+
+    A wrong one counts like a failed login of that account from that address
+    and is logged as ``sudo:failure``; past the throttle's limits it is 429.
+    """
+    check = check_password(request, user.email, password, user=user)
+    if check.throttled:
+        request.bookkeeping.audit("login:throttled", user.id, via=via)
+        return PasswordRefusal(429, "too_many_requests", "Too many failed attempts; try again later.",
+                               {"Retry-After": str(check.retry_after)})
+    if not check.ok:
+        request.bookkeeping.audit("sudo:failure", user.id, via=via)
+        return PasswordRefusal(403, "invalid_password", "The password is wrong.", {})
+    return None

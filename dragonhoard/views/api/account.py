@@ -6,14 +6,12 @@ from pyramid.security import remember
 from pyramid.view import view_config
 
 from ...models import User
-from ...responses import json_error
-from ...schemas import parse_json, reauth_required
+from ...schemas import ApiError, parse_json, reauth_required
 from ...schemas.users import PasswordChange
-from ...security.login import check_password
+from ...security.login import confirm_password
 from ...security.permissions import Permission
 from ...security.sudo import in_sudo
 from ...services.passwords import change_password
-from .auth import too_many_attempts
 
 
 @view_config(route_name="api.account.password", request_method="POST",
@@ -24,13 +22,9 @@ def password_change(request):
         raise reauth_required()
     body = parse_json(request, PasswordChange)
     user = request.dbsession.get(User, identity.user_id)
-    check = check_password(request, user.email, body.current_password, user=user)
-    if check.throttled:
-        request.bookkeeping.audit("login:throttled", user.id, via="password_change")
-        return too_many_attempts(check.retry_after)
-    if not check.ok:
-        request.bookkeeping.audit("sudo:failure", user.id, via="password_change")
-        return json_error(403, "invalid_password", "The current password is wrong.")
+    refusal = confirm_password(request, user, body.current_password, via="password_change")
+    if refusal:
+        raise ApiError(refusal.status, refusal.error, refusal.message, headers=refusal.headers)
     change_password(request.dbsession, request.registry.dh_passwords, user, body.new_password)
     # Every session ended with the change; this one goes on with a new secret.
     headers = remember(request, user.id, user=user)

@@ -12,10 +12,10 @@ from sqlalchemy import update
 from ... import clock
 from ...models import LoginSession, User
 from ...responses import json_error
-from ...schemas import parse_json
+from ...schemas import ApiError, parse_json
 from ...schemas.users import Login, SudoBody, user_json
 from ...security.csrf import check_same_origin
-from ...security.login import check_password
+from ...security.login import check_password, confirm_password
 from ...security.permissions import Permission
 from ..errors import CHALLENGE
 
@@ -64,15 +64,10 @@ def sudo(request):
     identity = request.identity
     body = parse_json(request, SudoBody)
     user = request.dbsession.get(User, identity.user_id)
-    check = check_password(request, user.email, body.password, user=user)
-    if check.throttled:
-        request.bookkeeping.audit("login:throttled", user.id, via="sudo")
-        return too_many_attempts(check.retry_after)
-    if not check.ok:
-        request.bookkeeping.audit("sudo:failure", user.id)
-        return json_error(403, "invalid_password", "The password is wrong.")
-    until = open_sudo(request)
-    return {"sudo_until": until}
+    refusal = confirm_password(request, user, body.password, via="sudo")
+    if refusal:
+        raise ApiError(refusal.status, refusal.error, refusal.message, headers=refusal.headers)
+    return {"sudo_until": open_sudo(request)}
 
 
 def open_sudo(request):

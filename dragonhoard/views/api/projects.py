@@ -51,10 +51,6 @@ def project_get(request):
 def project_edit(request):
     context = request.context
     changes = parse_json(request, ProjectEdit).model_dump(exclude_unset=True)
-    if "name" in changes and changes["name"] is None:
-        raise ValidationFailed({"name": "Cannot be null."})
-    if changes.get("description", "") is None:
-        changes["description"] = ""
     if changes:
         request.dbsession.execute(update(Project).where(Project.id == context.id).values(**changes))
     data = context.to_json()

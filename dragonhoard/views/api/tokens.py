@@ -71,7 +71,8 @@ def token_create(request):
     return token_json(token, secret=secret)
 
 
-def _owned(request) -> ApiToken:
+def owned_token_or_404(request) -> ApiToken:
+    """The caller's token named in the path (another user's is not found)."""
     token = owned_token(request.dbsession, request.identity.user_id, int(request.matchdict["id"]))
     if token is None:
         raise NotFound("No such token.")
@@ -81,7 +82,7 @@ def _owned(request) -> ApiToken:
 @view_config(route_name="api.token", request_method="DELETE", permission=Permission.ACCOUNT)
 def token_revoke(request):
     require_sudo(request)
-    token = _owned(request)
+    token = owned_token_or_404(request)
     if revoke_token(token):
         request.bookkeeping.audit("token:revoked", token.owner_id, token_id=token.id, name=token.name)
     return HTTPNoContent()
@@ -91,7 +92,7 @@ def token_revoke(request):
              permission=Permission.ACCOUNT)
 def token_rotate(request):
     require_sudo(request)
-    old = _owned(request)
+    old = owned_token_or_404(request)
     owner = request.dbsession.get(User, old.owner_id)
     token, secret = rotate_token(request.dbsession, owner, old,
                                  max_days=request.settings.token_max_lifetime_days)

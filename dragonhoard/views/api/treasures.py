@@ -75,9 +75,6 @@ def treasure_get(request):
 def treasure_edit(request):
     context = request.context
     changes = parse_json(request, TreasureEdit).model_dump(exclude_unset=True)
-    for field in ("name", "value", "cool_factor", "is_published", "plundered_at"):
-        if field in changes and changes[field] is None:
-            raise ValidationFailed({field: "Cannot be null."})
     update_treasure(request.dbsession, context.id, changes)
     data = context.to_json()
     data.update(changes)

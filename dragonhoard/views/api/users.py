@@ -7,7 +7,7 @@ from sqlalchemy import select
 from ...models import User, canonical_username
 from ...resources.users import UserResource
 from ...responses import json_error
-from ...schemas import ValidationFailed, parse_json, read_json_object, reauth_required, validate
+from ...schemas import parse_json, read_json_object, reauth_required, validate
 from ...schemas.pagination import page_json
 from ...schemas.users import ProfileEdit, Registration, user_json
 from ...security.checks import require
@@ -72,8 +72,6 @@ def user_edit(request):
     changes = body.model_dump(exclude_unset=True)
     if changes.get("email") is not None and not in_sudo(identity):
         raise reauth_required()
-    if any(value is None for value in changes.values()):
-        raise ValidationFailed({k: "Cannot be null." for k, v in changes.items() if v is None})
     check_available(request.dbsession, email=changes.get("email"), username=changes.get("username"),
                     exclude_user_id=user.id)
     if "username" in changes:

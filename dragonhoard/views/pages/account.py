@@ -8,7 +8,7 @@ from pyramid.view import view_config
 from ...models import User
 from ...schemas import ValidationFailed
 from ...schemas.pagination import page_params
-from ...security.login import check_password
+from ...security.login import confirm_password
 from ...security.permissions import Permission
 from ...security.sudo import in_sudo
 from ...services.events import list_events
@@ -26,29 +26,18 @@ def sudo_prompt(request, next_path: str, status: int = 200, error: str | None = 
 
 
 def check_current_password(request, password: str):
-    """(user, None) when right; else (user, the page answering the failure)."""
-    identity = request.identity
-    user = request.dbsession.get(User, identity.user_id)
-    check = check_password(request, user.email, password, user=user)
-    if check.throttled:
-        request.bookkeeping.audit("login:throttled", user.id, via="page")
-        return user, ("Too many failed attempts; try again later.", 429,
-                      {"Retry-After": str(check.retry_after)})
-    if not check.ok:
-        request.bookkeeping.audit("sudo:failure", user.id, via="page")
-        return user, ("The password is wrong.", 403, None)
-    return user, None
+    """(the user, None) when the password is right; else (the user, the refusal)."""
+    user = request.dbsession.get(User, request.identity.user_id)
+    return user, confirm_password(request, user, password, via="page")
 
 
 @view_config(route_name="account.sudo", request_method="POST", permission=Permission.ACCOUNT)
 def sudo_submit(request):
     next_path = safe_next(request.POST.get("next"))
-    _user, failure = check_current_password(request, request.POST.get("password", ""))
-    if failure:
-        message, status, headers = failure
-        response = sudo_prompt(request, next_path, status, message)
-        if headers:
-            response.headers.update(headers)
+    _user, refusal = check_current_password(request, request.POST.get("password", ""))
+    if refusal:
+        response = sudo_prompt(request, next_path, refusal.status, refusal.message)
+        response.headers.update(refusal.headers)
         return response
     open_sudo(request)
     return HTTPSeeOther(location=next_path)
@@ -101,11 +90,10 @@ def password_submit(request):
     if new_password != request.POST.get("confirm_password", ""):
         return render_form(request, "password.jinja2", 400,
                            errors={"confirm_password": "The two new passwords differ."})
-    user, failure = check_current_password(request, request.POST.get("current_password", ""))
-    if failure:
-        message, status, headers = failure
-        return render_form(request, "password.jinja2", status, headers=headers,
-                           errors={"current_password": message})
+    user, refusal = check_current_password(request, request.POST.get("current_password", ""))
+    if refusal:
+        return render_form(request, "password.jinja2", refusal.status, headers=refusal.headers,
+                           errors={"current_password": refusal.message})
     try:
         change_password(request.dbsession, request.registry.dh_passwords, user, new_password)
     except ValidationFailed as exc:

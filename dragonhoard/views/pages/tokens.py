@@ -10,7 +10,6 @@ from sqlalchemy import select
 
 from ... import clock
 from ...models import Membership, Project, User
-from ...resources import NotFound
 from ...schemas import ValidationFailed
 from ...schemas.tokens import EXPIRY_CHOICES, check_name, check_network
 from ...security.permissions import ADMIN_SCOPE, SCOPES, Permission
@@ -21,10 +20,10 @@ from ...services.tokens import (
     TokenRequest,
     create_token,
     list_tokens,
-    owned_token,
     revoke_token,
     rotate_token,
 )
+from ..api.tokens import owned_token_or_404
 from .account import sudo_prompt
 from .auth import render_form
 
@@ -145,21 +144,14 @@ def token_create_submit(request):
     return show_once(request, token, secret, "Your new token")
 
 
-def _owned(request):
-    token = owned_token(request.dbsession, request.identity.user_id, int(request.matchdict["id"]))
-    if token is None:
-        raise NotFound("No such token.")
-    return token
-
-
 @view_config(route_name="tokens.revoke", request_method="GET", permission=Permission.ACCOUNT)
 def token_revoke_confirm(request):
-    return render_form(request, "token_revoke.jinja2", token=_owned(request))
+    return render_form(request, "token_revoke.jinja2", token=owned_token_or_404(request))
 
 
 @view_config(route_name="tokens.revoke", request_method="POST", permission=Permission.ACCOUNT)
 def token_revoke_submit(request):
-    token = _owned(request)
+    token = owned_token_or_404(request)
     if not in_sudo(request.identity):
         return sudo_prompt(request, request.route_path("tokens.revoke", id=token.id), 403,
                            "Enter your password to revoke a token.")
@@ -171,7 +163,7 @@ def token_revoke_submit(request):
 
 @view_config(route_name="tokens.rotate", request_method="POST", permission=Permission.ACCOUNT)
 def token_rotate_submit(request):
-    old = _owned(request)
+    old = owned_token_or_404(request)
     if not in_sudo(request.identity):
         return sudo_prompt(request, request.route_path("tokens"), 403,
                            "Enter your password to rotate a token.")
