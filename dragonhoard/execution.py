@@ -9,6 +9,7 @@ rendered here too, so that no failure reaches waitress as a bare 500.
 from __future__ import annotations
 
 import logging
+from urllib.parse import unquote_to_bytes
 
 from pyramid_retry import RetryableExecutionPolicy
 
@@ -24,21 +25,45 @@ def attempts_for(request) -> int | None:
     return 1 if request.method in SAFE_METHODS else None
 
 
+def malformed(environ) -> str | None:
+    """What makes the request unreadable before any view could look at it."""
+    try:
+        size = int(environ.get("CONTENT_LENGTH") or "0")
+    except ValueError:
+        size = -1
+    if size < 0:
+        return "The Content-Length header is not a number."
+    try:
+        # WSGI hands over the path as latin-1; Pyramid decodes it as UTF-8.
+        environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8")
+        query = environ.get("QUERY_STRING", "")
+        if "%" in query or not query.isascii():
+            unquote_to_bytes(query.replace("+", " ")).decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return "The URL is not valid UTF-8."
+    return None
+
+
+def early_answer(environ, status: int, error: str, message: str):
+    """An answer given before the tweens, with the headers they would add."""
+    response = json_error(status, error, message)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    if environ.get("PATH_INFO", "").startswith("/api/"):
+        response.headers["Vary"] = "Authorization, Cookie"
+    return response
+
+
 def make_execution_policy(max_body_bytes: int, attempts: int = 3):
     retrying = RetryableExecutionPolicy(attempts=attempts, activate_hook=attempts_for)
 
     def execution_policy(environ, router):
-        length = environ.get("CONTENT_LENGTH") or "0"
-        try:
-            size = int(length)
-        except ValueError:
-            size = -1
-        if size < 0:
-            return json_error(400, "bad_request", "The Content-Length header is not a number.")
-        if size > max_body_bytes:
-            return json_error(
-                413, "request_too_large", f"The body is larger than {max_body_bytes} bytes."
-            )
+        problem = malformed(environ)
+        if problem:
+            return early_answer(environ, 400, "bad_request", problem)
+        if int(environ.get("CONTENT_LENGTH") or "0") > max_body_bytes:
+            return early_answer(environ, 413, "request_too_large",
+                                f"The body is larger than {max_body_bytes} bytes.")
         try:
             return retrying(environ, router)
         except Exception:

@@ -16,15 +16,15 @@ def includeme(config) -> None:
     # JSON API: ids in paths are whole numbers; any other form is an unknown path.
     config.add_route("api.me", "/api/me")
     config.add_route("api.users", "/api/users")
-    config.add_route("api.user", r"/api/users/{id:\d+}", factory=resources + "users.user_factory")
+    config.add_route("api.user", r"/api/users/{id:[0-9]+}", factory=resources + "users.user_factory")
     treasure = resources + "treasures.treasure_factory"
     project = resources + "projects.project_factory"
     add_read_routes(config, "api.treasures", "/api/treasures", None, "create")
-    add_read_routes(config, "api.treasure", r"/api/treasures/{id:\d+}", treasure, "change")
+    add_read_routes(config, "api.treasure", r"/api/treasures/{id:[0-9]+}", treasure, "change")
     config.add_route("api.projects", "/api/projects")
     add_read_routes(config, "api.project", "/api/projects/{slug}", project, "change")
     config.add_route("api.project.members", "/api/projects/{slug}/members", factory=project)
-    config.add_route("api.project.member", r"/api/projects/{slug}/members/{user_id:\d+}",
+    config.add_route("api.project.member", r"/api/projects/{slug}/members/{user_id:[0-9]+}",
                      factory=project)
     add_read_routes(config, "api.project.treasures", "/api/projects/{slug}/treasures", project,
                     "create")
@@ -40,11 +40,11 @@ def includeme(config) -> None:
     config.add_route("api.sudo", "/api/sudo")
     config.add_route("api.account.password", "/api/account/password")
     config.add_route("api.sessions", "/api/sessions")
-    config.add_route("api.session", r"/api/sessions/{id:\d+}")
+    config.add_route("api.session", r"/api/sessions/{id:[0-9]+}")
     config.add_route("api.events", "/api/events")
     config.add_route("api.tokens", "/api/tokens")
-    config.add_route("api.token", r"/api/tokens/{id:\d+}")
-    config.add_route("api.token.rotate", r"/api/tokens/{id:\d+}/rotate")
+    config.add_route("api.token", r"/api/tokens/{id:[0-9]+}")
+    config.add_route("api.token.rotate", r"/api/tokens/{id:[0-9]+}/rotate")
 
     # Pages
     config.add_route("dashboard", "/")
@@ -55,12 +55,12 @@ def includeme(config) -> None:
     config.add_route("account.sudo", "/account/sudo")
     config.add_route("account.sessions", "/account/sessions")
     config.add_route("account.sessions.revoke_others", "/account/sessions/revoke-others")
-    config.add_route("account.session.revoke", r"/account/sessions/{id:\d+}/revoke")
+    config.add_route("account.session.revoke", r"/account/sessions/{id:[0-9]+}/revoke")
     config.add_route("account.password", "/account/password")
     config.add_route("account.security", "/account/security")
     config.add_route("tokens", "/tokens")
-    config.add_route("tokens.revoke", r"/tokens/{id:\d+}/revoke")
-    config.add_route("tokens.rotate", r"/tokens/{id:\d+}/rotate")
+    config.add_route("tokens.revoke", r"/tokens/{id:[0-9]+}/revoke")
+    config.add_route("tokens.rotate", r"/tokens/{id:[0-9]+}/rotate")
 
 
 def add_read_routes(config, name: str, pattern: str, factory: str | None, writes: str) -> None:

@@ -43,11 +43,14 @@ def security_headers_tween_factory(handler, registry):
             if "HTTP_AUTHORIZATION" in environ or session_cookie in environ.get("HTTP_COOKIE", ""):
                 headers["Cache-Control"] = "no-store"
         elif (response.content_type or "").startswith("text/html"):
+            # Every page is for one visitor (a CSRF token at least): not for caches.
             added.append(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
             added.append(("X-Frame-Options", "DENY"))
-        response.headerlist.extend(added)
-        if "Set-Cookie" in headers:
             headers["Cache-Control"] = "no-store"
+        response.headerlist.extend(added)
+        # The signed session sets its cookie in a response callback, after
+        # the tweens: a callback added now runs after it.
+        request.add_response_callback(no_store_when_setting_cookies)
         # Only an identity already computed counts: a refused token's 401 has none.
         identity = policy.cached_outcome(request)
         if isinstance(identity, Identity) and identity.token is not None:
@@ -57,6 +60,11 @@ def security_headers_tween_factory(handler, registry):
         return response
 
     return security_headers_tween
+
+
+def no_store_when_setting_cookies(request, response) -> None:
+    if "Set-Cookie" in response.headers:
+        response.headers["Cache-Control"] = "no-store"
 
 
 def bookkeeping_tween_factory(handler, registry):

@@ -212,3 +212,10 @@ def test_revoke_token_and_prune(cli, factory, dbsession, clock):
 
     status, out, _err = cli(admin, "prune", "--older-than-days", "0")
     assert status == 0 and "Deleted 1 tokens" in out  # the one revoked a day ago
+
+
+def test_numbers_out_of_range_are_clear_errors(cli):
+    status, _out, err = cli(admin, "revoke-token", "99999999999999999999")
+    assert status == 1 and "no token has the id" in err
+    status, _out, err = cli(admin, "prune", "--older-than-days", "99999999999")
+    assert status == 1 and "--older-than-days takes" in err

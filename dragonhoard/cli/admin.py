@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..models import ApiToken, find_by_email
+from ..models.meta import MAX_ID
 from ..schemas import ValidationFailed, field_errors
 from ..schemas.tokens import check_name, check_network
 from ..schemas.users import Registration
@@ -19,6 +20,7 @@ from ..services.users import register_user, set_active
 from . import CommandError, Environment, bootstrap, describe, fail
 
 PROG = "dragonhoard-admin"
+MAX_PRUNE_DAYS = 36500
 
 
 def read_password() -> str:
@@ -106,7 +108,7 @@ def create_token_command(env: Environment, args) -> None:
 
 def revoke_token_command(env: Environment, args) -> None:
     with env.transaction() as (dbsession, bookkeeping):
-        token = dbsession.get(ApiToken, args.token_id)
+        token = dbsession.get(ApiToken, args.token_id) if 0 < args.token_id <= MAX_ID else None
         if token is None:
             raise CommandError(f"no token has the id {args.token_id}")
         if revoke_token(token):
@@ -118,8 +120,8 @@ def revoke_token_command(env: Environment, args) -> None:
 
 
 def prune_command(env: Environment, args) -> None:
-    if args.older_than_days < 0:
-        raise CommandError("--older-than-days cannot be negative")
+    if not 0 <= args.older_than_days <= MAX_PRUNE_DAYS:
+        raise CommandError(f"--older-than-days takes 0 to {MAX_PRUNE_DAYS} days")
     with env.transaction() as (dbsession, _bookkeeping):
         counts = prune(
             dbsession,

@@ -21,6 +21,9 @@ NAMING_CONVENTION = {
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
+#: Ids are 32-bit integers on every database; a larger number names nothing.
+MAX_ID = 2**31 - 1
+
 
 class Base(DeclarativeBase):
     metadata = metadata

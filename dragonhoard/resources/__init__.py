@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPNotFound
 
+from ..models.meta import MAX_ID
 from ..routes import allowed_methods
 from ..security.identity import Refusal
 from ..security.permissions import Permission, build_acl
@@ -43,6 +44,15 @@ class Root:
 
     def __init__(self, request=None) -> None:
         self.request = request
+
+
+def path_id(request, name: str = "id") -> int:
+    """The whole number in the path (routes match ASCII digits only); one too
+    large to be an id names nothing (404)."""
+    value = int(request.matchdict[name])
+    if value > MAX_ID:
+        raise NotFound()
+    return value
 
 
 def root_factory(request) -> Root:

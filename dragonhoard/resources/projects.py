@@ -1,7 +1,10 @@
 """Projects: the item resource, loaded with the caller's membership in one statement."""
 from __future__ import annotations
 
+import re
+
 from ..models.hot import HotStatement
+from ..models.project import SLUG_PATTERN
 from ..security.identity import Identity
 from ..security.permissions import Permission, build_acl
 from . import NotFound, Root, should_load
@@ -51,8 +54,14 @@ class ProjectResource:
         }
 
 
+SLUG = re.compile(SLUG_PATTERN)
+
+
 def load_project(request, slug: str) -> ProjectResource | None:
-    """The project ``slug`` as the caller sees it (one statement), or None."""
+    """The project ``slug`` as the caller sees it (one statement), or None.
+    A slug no project can have is not looked up."""
+    if not SLUG.match(slug):
+        return None
     identity = request.identity
     dialect = request.registry.dh_dialect
     params = identity_params(identity)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..models.hot import HotStatement
 from ..security.identity import Identity
 from ..security.permissions import Permission, build_acl
-from . import NotFound, Root, should_load
+from . import NotFound, Root, path_id, should_load
 
 #: The context of /api/treasures/{id}: the treasure, its project's slug, the
 #: caller's role in that project, and whether a restricted token lists it.
@@ -83,7 +83,7 @@ def treasure_factory(request) -> TreasureResource | Root:
     identity = request.identity
     dialect = request.registry.dh_dialect
     params = identity_params(identity)
-    params["id"] = int(request.matchdict["id"])
+    params["id"] = path_id(request)
     row = TREASURE_CONTEXT.one(request.db_cursor, dialect, params)
     if row is None:
         raise NotFound("No such treasure.")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..models import User
 from ..security.permissions import Permission, build_acl
-from . import NotFound, Root, should_load
+from . import NotFound, Root, path_id, should_load
 
 USER_PERMISSIONS = (Permission.USER_VIEW, Permission.USER_VIEW_EMAIL, Permission.USER_EDIT,
                     Permission.AUTHENTICATED)
@@ -32,7 +32,7 @@ def user_factory(request) -> UserResource | Root:
         return Root(request)
     if request.identity is None:
         return UserResource(None)
-    user = request.dbsession.get(User, int(request.matchdict["id"]))
+    user = request.dbsession.get(User, path_id(request))
     if user is None:
         raise NotFound("No such user.")
     return UserResource(user)

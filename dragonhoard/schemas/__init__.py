@@ -9,17 +9,35 @@ from __future__ import annotations
 from typing import TypeVar
 
 import orjson
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 Model = TypeVar("Model", bound=BaseModel)
 
 JSON_MEDIA_TYPE = "application/json"
 
 
+def refuse_nul(value: str) -> str:
+    """PostgreSQL's text cannot hold NUL, and nobody means one."""
+    if "\x00" in value:
+        raise ValueError("NUL characters are not allowed.")
+    return value
+
+
 class Body(BaseModel):
     """The base of every request body."""
 
     model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=False)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value):
+        if isinstance(value, str):
+            refuse_nul(value)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, str):
+                    refuse_nul(item)
+        return value
 
 
 class ApiError(Exception):

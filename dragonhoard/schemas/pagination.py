@@ -1,18 +1,23 @@
 """``page`` and ``per_page`` query parameters, and the list envelope."""
 from __future__ import annotations
 
+import re
+
 from . import ValidationFailed
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
+MAX_PAGE = 1_000_000
+WHOLE_NUMBER = re.compile(r"[0-9]{1,12}")
 
 
 def _positive(request, name: str, default: int) -> int:
     raw = request.GET.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise ValidationFailed({name: "Must be a whole number from 1."}, "The query is not valid.")
+    if not WHOLE_NUMBER.fullmatch(raw) or not 1 <= int(raw) <= MAX_PAGE:
+        raise ValidationFailed({name: f"Must be a whole number from 1 to {MAX_PAGE}."},
+                               "The query is not valid.")
     return int(raw)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from . import Body
+from . import Body, refuse_nul
 
 MAX_NETWORKS = 20
 MAX_LEAK_REPORT = 100
@@ -15,7 +15,7 @@ EXPIRY_CHOICES = (7, 30, 60, 90)
 
 
 def check_name(value: str) -> str:
-    value = value.strip()
+    value = refuse_nul(value).strip()
     if not value:
         raise ValueError("Give the token a name.")
     return value

@@ -1,7 +1,7 @@
 """Bodies about treasures, projects and members."""
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, Field
@@ -19,7 +19,21 @@ def check_text(value: str) -> str:
     return value
 
 
-TreasureName = Annotated[str, Field(min_length=2, max_length=50), AfterValidator(check_text)]
+def check_treasure_name(value: str) -> str:
+    value = check_text(value)
+    if len(value) < 2:
+        raise ValueError("Use at least 2 characters besides spaces.")
+    return value
+
+
+def in_utc(value: datetime) -> datetime:
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("The time is out of range.") from None
+
+
+TreasureName = Annotated[str, Field(min_length=2, max_length=50), AfterValidator(check_treasure_name)]
 Description = Annotated[str, Field(max_length=5000)]
 Value = Annotated[int, Field(ge=0, le=MAX_VALUE)]
 CoolFactor = Annotated[int, Field(ge=0, le=10)]
@@ -27,7 +41,7 @@ Slug = Annotated[str, Field(pattern=SLUG_PATTERN)]
 ProjectName = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(check_text)]
 Role = Literal["viewer", "editor", "owner"]
 #: With a zone, as given; kept and shown in UTC.
-Timestamp = Annotated[AwareDatetime, AfterValidator(lambda value: value.astimezone(UTC))]
+Timestamp = Annotated[AwareDatetime, AfterValidator(in_utc)]
 
 
 class TreasureCreate(Body):

@@ -45,7 +45,10 @@ def same_origin(request) -> bool:
         origin = request.referer
         if not origin:
             return True
-    parts = urlsplit(origin.strip().split(" ")[-1])
+    try:
+        parts = urlsplit(origin.strip().split(" ")[-1])
+    except ValueError:  # not even a URL: not ours
+        return False
     theirs = _origin_tuple(parts.scheme.lower(), parts.netloc)
     ours = _origin_tuple(request.scheme, request.host)
     return theirs is not None and theirs == ours

@@ -159,10 +159,15 @@ class SecurityPolicy:
     # -- login and logout -------------------------------------------------
 
     def remember(self, request, userid, **kw) -> list[tuple[str, str]]:
-        """Start a login session for ``kw["user"]`` and make it this request's identity."""
+        """Start a login session for ``kw["user"]`` and make it this request's identity.
+
+        ``new_csrf=False`` keeps the CSRF token: a session replaced after a
+        password change is the same browser, whose page holds the token.
+        """
         if self.session_source is None:
             return []
-        headers, identity = self.session_source.start(request, kw["user"])
+        headers, identity = self.session_source.start(request, kw["user"],
+                                                      new_csrf=kw.get("new_csrf", True))
         # RequestLocalCache still holds the identity found before the login.
         self._cache.set(request, identity)
         return headers

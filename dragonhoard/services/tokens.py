@@ -68,6 +68,8 @@ def expires_at_for(expiry: Expiry, now: datetime, max_days: int | None,
             raise ValidationFailed({"expires_at": "The date is in the past."})
         if max_days is not None and expiry.on_date > today + timedelta(days=max_days):
             raise ValidationFailed({"expires_at": f"Tokens here expire within {max_days} days."})
+        if expiry.on_date >= date.max:
+            raise ValidationFailed({"expires_at": "The date is too far away."})
         # Valid through that day: until the following midnight, UTC.
         return datetime.combine(expiry.on_date + timedelta(days=1), time(0), tzinfo=UTC)
     if expiry.days is not None:

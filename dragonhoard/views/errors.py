@@ -132,6 +132,10 @@ def not_found(exc, request):
     if route is not None:
         methods = allowed_methods(request.registry, route.name)
         if methods and request.method not in methods:
+            # On a route, a refused credential is answered first (400/401).
+            outcome = request.registry.dh_policy.authenticate(request)
+            if isinstance(outcome, Refusal):
+                return refusal_answer(request, outcome)
             return error_answer(request, 405, headers={"Allow": ", ".join(methods)})
     return error_answer(request, 404, exc.detail if isinstance(exc, NotFound) else None)
 
@@ -171,10 +175,20 @@ def http_exception(exc: HTTPException, request):
     return error_answer(request, exc.code, detail, headers=headers)
 
 
+def is_check_violation(exc: IntegrityError) -> bool:
+    original = exc.orig
+    if isinstance(original, psycopg.errors.CheckViolation):
+        return True
+    return isinstance(original, sqlite3.IntegrityError) and "CHECK constraint" in str(original)
+
+
 @exception_view_config(IntegrityError)
 def integrity_error(exc, request):
-    # Views check for duplicates first; this answers the race they lose.
-    log.info("integrity error answered 409: %s", exc.orig.__class__.__name__)
+    """The database refused a write the views' checks let through: a value its
+    CHECK constraints forbid (422), or the duplicate of a race lost (409)."""
+    log.info("integrity error: %s", exc.orig.__class__.__name__)
+    if is_check_violation(exc):
+        return error_answer(request, 422, "A value is out of its allowed range.")
     return error_answer(request, 409, "This conflicts with what exists; reload and try again.")
 
 

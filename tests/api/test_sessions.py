@@ -166,3 +166,12 @@ def test_events_are_the_callers_own_newest_first(testapp, factory, clock):
     assert [item["kind"] for item in page["items"]] == ["login:success"] and page["total"] == 3
     testapp.get("/api/events?page=0", status=422)
     assert testapp.get("/api/events?per_page=1000").json["per_page"] == 100
+
+
+def test_the_csrf_token_outlives_a_password_change(testapp, factory):
+    user = factory.user()
+    csrf = login(testapp, user)
+    testapp.post_json("/api/account/password",
+                      {"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+                      headers={"X-CSRF-Token": csrf}, status=204)
+    testapp.post("/api/logout", headers={"X-CSRF-Token": csrf}, status=204)

@@ -84,3 +84,17 @@ def test_admins_edit_others_but_not_their_passwords(testapp, factory):
     testapp.patch_json(f"/api/users/{other.id}", {"username": "Renamed"}, headers=headers)
     testapp.patch_json(f"/api/users/{other.id}", {"password": "a-new-password-for-you"},
                        headers=headers, status=422)
+
+
+def test_a_malformed_body_is_judged_after_the_permissions(testapp, factory):
+    me, other = factory.user(), factory.user()
+    headers = {"X-CSRF-Token": login(testapp, me)}
+    testapp.patch(f"/api/users/{other.id}", "{bad", content_type="application/json", headers=headers,
+                  status=403)
+    testapp.patch(f"/api/users/{other.id}", "x", content_type="text/plain", headers=headers, status=403)
+    testapp.patch(f"/api/users/{me.id}", "{bad", content_type="application/json", headers=headers,
+                  status=400)
+    _row, secret = factory.token(me, scopes=["user:read"])
+    response = testapp.patch(f"/api/users/{me.id}", "{bad", content_type="application/json",
+                             headers=bearer(secret), status=403)
+    assert response.json["error"] == "insufficient_scope"

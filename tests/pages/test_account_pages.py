@@ -73,3 +73,13 @@ def test_a_bearer_token_cannot_use_account_pages(testapp, factory):
     _row, secret = factory.token(user, scopes=["user:read", "user:edit"])
     response = testapp.get("/account/sessions", headers={"Authorization": f"Bearer {secret}"}, status=403)
     assert "tokens cannot do this" in response.text
+
+
+def test_pages_and_cookies_are_never_stored(testapp, factory):
+    response = testapp.get("/login")
+    assert any(k == "Set-Cookie" and v.startswith("dh_state=") for k, v in response.headerlist)
+    assert response.headers["Cache-Control"] == "no-store"
+    user = factory.user()
+    form_login(testapp, user.email)
+    for path in ("/", "/tokens", "/account/sessions", "/account/security"):
+        assert testapp.get(path).headers["Cache-Control"] == "no-store", path

@@ -112,3 +112,16 @@ def test_another_users_token_pages_are_404(testapp, factory):
 
 def test_tokens_page_needs_a_login(testapp):
     assert "/login?next=%2Ftokens" in testapp.get("/tokens", status=303).location
+
+
+def test_the_form_defaults_to_the_shorter_of_30_days_and_the_maximum(make_testapp, factory, dbsession,
+                                                                      clock):
+    testapp = make_testapp(dragonhoard__tokens__max_lifetime_days="10")
+    user = factory.user()
+    form_login(testapp, user.email)
+    form = testapp.get("/tokens").forms[1]
+    assert form["expiry"].value == ""
+    form["name"] = "default"
+    form.submit(status=201)
+    token = dbsession.scalars(select(ApiToken)).one()
+    assert token.expires_at == clock.at + timedelta(days=10)

@@ -57,10 +57,12 @@ class BearerSource:
 
     def identify(self, request) -> Identity | Refusal | None:
         header = request.environ["HTTP_AUTHORIZATION"]
-        scheme, space, credential = header.partition(" ")
+        scheme = header.split(None, 1)[0]
         if scheme.lower() != "bearer":
             return None
-        if not space or not B64TOKEN.fullmatch(credential):
+        # Exactly "Bearer", one space, one b64token (RFC 6750 section 2.1).
+        credential = header[len(scheme) + 1:]
+        if header[len(scheme):len(scheme) + 1] != " " or not B64TOKEN.fullmatch(credential):
             return MALFORMED
         if not tokens.is_well_formed(credential):
             return MISTYPED

@@ -85,8 +85,9 @@ class SessionSource:
             ),
         )
 
-    def start(self, request, user: User) -> tuple[list[tuple[str, str]], Identity]:
-        """A new session with a new secret (never the one the browser sent)."""
+    def start(self, request, user: User, *, new_csrf: bool = True) -> tuple[list[tuple[str, str]], Identity]:
+        """A new session with a new secret (never the one the browser sent),
+        and at a login a new CSRF token too."""
         now = clock.now()
         previous = request.identity
         if previous is not None and previous.session is not None:
@@ -104,8 +105,8 @@ class SessionSource:
         )
         request.dbsession.add(row)
         request.dbsession.flush()
-        # The CSRF token changes at login, like the session secret.
-        new_csrf_token(request)
+        if new_csrf:
+            new_csrf_token(request)
         identity = Identity(
             user_id=user.id,
             username=user.username,

@@ -27,6 +27,6 @@ def password_change(request):
         raise ApiError(refusal.status, refusal.error, refusal.message, headers=refusal.headers)
     change_password(request.dbsession, request.registry.dh_passwords, user, body.new_password)
     # Every session ended with the change; this one goes on with a new secret.
-    headers = remember(request, user.id, user=user)
+    headers = remember(request, user.id, user=user, new_csrf=False)
     request.bookkeeping.audit("password:changed", user.id)
     return HTTPNoContent(headers=headers)

@@ -6,7 +6,7 @@ from pyramid.view import view_config
 from sqlalchemy import delete, update
 
 from ...models import Project, User
-from ...resources import NotFound
+from ...resources import NotFound, path_id
 from ...responses import json_response
 from ...schemas import ValidationFailed, parse_json
 from ...schemas.pagination import page_json, page_params
@@ -74,7 +74,7 @@ def members_list(request):
 
 
 def _member_id(request) -> int:
-    return int(request.matchdict["user_id"])
+    return path_id(request, "user_id")
 
 
 @view_config(route_name="api.project.member", request_method="PUT", renderer="json",

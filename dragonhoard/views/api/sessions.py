@@ -5,7 +5,7 @@ from pyramid.httpexceptions import HTTPNoContent
 from pyramid.security import forget
 from pyramid.view import view_config
 
-from ...resources import NotFound
+from ...resources import NotFound, path_id
 from ...schemas.pagination import page_json, page_params
 from ...security.permissions import Permission
 from ...services.sessions import list_sessions, revoke_session, session_json
@@ -26,7 +26,7 @@ def sessions_list(request):
 @view_config(route_name="api.session", request_method="DELETE", permission=Permission.ACCOUNT)
 def session_revoke(request):
     identity = request.identity
-    session_id = int(request.matchdict["id"])
+    session_id = path_id(request)
     if not revoke_session(request.dbsession, identity.user_id, session_id,
                           request.settings.session_idle_seconds):
         raise NotFound("No such session.")

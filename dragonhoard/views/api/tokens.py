@@ -6,7 +6,7 @@ from pyramid.httpexceptions import HTTPNoContent
 from pyramid.view import view_config
 
 from ...models import ApiToken, User
-from ...resources import NotFound
+from ...resources import NotFound, path_id
 from ...schemas import ValidationFailed, parse_json, reauth_required
 from ...schemas.pagination import page_json, page_params
 from ...schemas.tokens import EXPIRY_CHOICES, TokenCreate
@@ -73,7 +73,7 @@ def token_create(request):
 
 def owned_token_or_404(request) -> ApiToken:
     """The caller's token named in the path (another user's is not found)."""
-    token = owned_token(request.dbsession, request.identity.user_id, int(request.matchdict["id"]))
+    token = owned_token(request.dbsession, request.identity.user_id, path_id(request))
     if token is None:
         raise NotFound("No such token.")
     return token

@@ -6,10 +6,11 @@ from pyramid.view import view_config
 from sqlalchemy import delete
 
 from ...models import Treasure
-from ...resources.projects import load_project
+from ...models.meta import MAX_ID
+from ...resources.projects import SLUG, load_project
 from ...responses import json_response
 from ...schemas import ValidationFailed, parse_json
-from ...schemas.pagination import page_json, page_params
+from ...schemas.pagination import WHOLE_NUMBER, page_json, page_params
 from ...schemas.treasures import TreasureCreate, TreasureEdit
 from ...security.checks import require
 from ...security.permissions import Permission
@@ -21,11 +22,13 @@ def list_filters(request) -> dict:
     filters: dict = {}
     owner = request.GET.get("owner")
     if owner is not None:
-        if not owner.isdigit():
+        if not WHOLE_NUMBER.fullmatch(owner) or int(owner) > MAX_ID:
             raise ValidationFailed({"owner": "A user id (a whole number)."}, "The query is not valid.")
         filters["owner_id"] = int(owner)
     if "project" in request.GET:
-        filters["project_slug"] = request.GET["project"]
+        # A slug that cannot exist names no project: an empty list, no query.
+        slug = request.GET["project"]
+        filters["project_slug"] = slug if SLUG.match(slug) else ""
     published = request.GET.get("is_published")
     if published is not None:
         if published not in ("true", "false"):

@@ -1,15 +1,17 @@
 """``/api/users``: registration, profiles, and finding a user to add as a member."""
 from __future__ import annotations
 
+import re
+
 from pyramid.view import view_config
 from sqlalchemy import select
 
 from ...models import User, canonical_username
 from ...resources.users import UserResource
 from ...responses import json_error
-from ...schemas import parse_json, read_json_object, reauth_required, validate
+from ...schemas import ApiError, parse_json, read_json_object, reauth_required, validate
 from ...schemas.pagination import page_json
-from ...schemas.users import ProfileEdit, Registration, user_json
+from ...schemas.users import USERNAME_PATTERN, ProfileEdit, Registration, user_json
 from ...security.checks import require
 from ...security.permissions import Permission
 from ...security.sudo import in_sudo
@@ -41,7 +43,7 @@ def find_by_username(request):
     """``?username=<exact>``, case-insensitively: a list of 0 or 1 user."""
     username = request.GET.get("username", "")
     user = None
-    if username:
+    if re.fullmatch(USERNAME_PATTERN.strip("^$"), username):
         user = request.dbsession.scalars(
             select(User).where(User.username_canonical == canonical_username(username))
         ).first()
@@ -62,11 +64,16 @@ def user_edit(request):
     asking to change an email is told it needs a session before anything else."""
     context = request.context
     identity = request.identity
-    data = read_json_object(request)
+    try:
+        data, unreadable = read_json_object(request), None
+    except ApiError as problem:  # answered after the permission checks (step 5)
+        data, unreadable = {}, problem
     if "email" in data and identity.token is not None:
         return json_error(403, "session_required",
                           "Changing an email address needs a login session; tokens cannot do this.")
     require(request, Permission.USER_EDIT, context)
+    if unreadable is not None:
+        raise unreadable
     body = validate(ProfileEdit, data)
     user = context.user
     changes = body.model_dump(exclude_unset=True)

@@ -6,6 +6,7 @@ from pyramid.security import forget, remember
 from pyramid.view import view_config
 
 from ...models import User
+from ...resources import path_id
 from ...schemas import ValidationFailed
 from ...schemas.pagination import page_params
 from ...security.login import confirm_password
@@ -55,7 +56,7 @@ def sessions_page(request):
 @view_config(route_name="account.session.revoke", request_method="POST", permission=Permission.ACCOUNT)
 def session_revoke_page(request):
     identity = request.identity
-    session_id = int(request.matchdict["id"])
+    session_id = path_id(request)
     if revoke_session(request.dbsession, identity.user_id, session_id,
                       request.settings.session_idle_seconds):
         request.bookkeeping.audit("session:revoked", identity.user_id, session_id=session_id)
@@ -98,7 +99,7 @@ def password_submit(request):
         change_password(request.dbsession, request.registry.dh_passwords, user, new_password)
     except ValidationFailed as exc:
         return render_form(request, "password.jinja2", 400, errors=exc.fields)
-    headers = remember(request, user.id, user=user)
+    headers = remember(request, user.id, user=user, new_csrf=False)
     request.bookkeeping.audit("password:changed", user.id)
     request.session.flash("Your password is changed; your other sessions are logged out.")
     return HTTPSeeOther(location=request.route_path("account.sessions"), headers=headers)

@@ -16,6 +16,7 @@ from ...security.permissions import ADMIN_SCOPE, SCOPES, Permission
 from ...security.sudo import in_sudo
 from ...services import Conflict
 from ...services.tokens import (
+    DEFAULT_LIFETIME_DAYS,
     Expiry,
     TokenRequest,
     create_token,
@@ -51,13 +52,15 @@ def render_tokens(request, status: int = 200, errors=None, values=None):
         soon=now + EXPIRY_WARNING,
         scopes={s: text for s, text in SCOPES.items() if s != ADMIN_SCOPE or user.is_admin},
         expiry_choices=[d for d in EXPIRY_CHOICES if max_days is None or d <= max_days],
+        # What "neither" means: 30 days, or the maximum where that is shorter.
+        default_days=DEFAULT_LIFETIME_DAYS if max_days is None else min(DEFAULT_LIFETIME_DAYS, max_days),
         allow_never=max_days is None,
         max_date=(now.date() + timedelta(days=max_days)).isoformat() if max_days else "",
         today=now.date().isoformat(),
         projects=_projects_for(request, user),
         in_sudo=in_sudo(request.identity),
         errors=errors or {},
-        values=values or {"expiry": "30", "scopes": []},
+        values=values or {"expiry": "", "scopes": []},
     )
 
 
@@ -79,7 +82,7 @@ def _form_request(post) -> tuple[TokenRequest, dict]:
     values = {
         "name": post.get("name", ""),
         "scopes": post.getall("scopes"),
-        "expiry": post.get("expiry", "30"),
+        "expiry": post.get("expiry", ""),
         "expires_on": post.get("expires_on", ""),
         "restrict": post.get("restrict") == "on",
         "projects": post.getall("projects"),
@@ -93,15 +96,17 @@ def _form_request(post) -> tuple[TokenRequest, dict]:
     except ValueError as exc:
         errors["name"] = str(exc)
         name = ""
-    expiry = Expiry()
-    if values["expiry"] == "never":
+    expiry = Expiry()  # the default lifetime, when nothing was chosen
+    if values["expiry"] == "":
+        pass
+    elif values["expiry"] == "never":
         expiry = Expiry(never=True)
     elif values["expiry"] == "date":
         try:
             expiry = Expiry(on_date=date.fromisoformat(values["expires_on"]))
         except ValueError:
             errors["expires_at"] = "Give a date (YYYY-MM-DD)."
-    elif values["expiry"].isdigit():
+    elif values["expiry"].isascii() and values["expiry"].isdigit() and len(values["expiry"]) < 6:
         expiry = Expiry(days=int(values["expiry"]))
     else:
         errors["expires_in_days"] = "Choose how long the token lives."
