@@ -83,3 +83,20 @@ def test_pages_and_cookies_are_never_stored(testapp, factory):
     form_login(testapp, user.email)
     for path in ("/", "/tokens", "/account/sessions", "/account/security"):
         assert testapp.get(path).headers["Cache-Control"] == "no-store", path
+
+
+def test_the_dashboard_keeps_the_current_project_in_the_session(testapp, factory):
+    user = factory.user()
+    mine = factory.project(slug="erebor", name="Erebor", members={user: "viewer"})
+    factory.project(slug="angband", name="Angband")
+    form_login(testapp, user.email)
+    page = testapp.get("/")
+    assert page.html.find(id="dashboard")["data-project"] == ""
+    form = page.forms["project-switcher"]
+    form["project"].force_value(mine.slug)
+    page = form.submit(status=303).follow()
+    assert page.html.find(id="dashboard")["data-project"] == "erebor" and "Erebor" in page.text
+    form = page.forms["project-switcher"]
+    form["project"].force_value("angband")  # not the user's: the choice is cleared
+    page = form.submit(status=303).follow()
+    assert page.html.find(id="dashboard")["data-project"] == ""
