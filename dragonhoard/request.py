@@ -73,15 +73,17 @@ class Request(PyramidRequest):
         """
         if self.method not in SAFE_METHODS:
             return cursor_for(self.dbsession.connection().connection)
-        pooled = self.registry.dh_read_engine.raw_connection()
-        self.add_finished_callback(lambda _request: pooled.close())
-        return cursor_for(pooled)
+        return self._read_pool_cursor()
 
     def touch_cursor(self):
         """A cursor outside any transaction, for the last-used times: a safe
         request's own read connection, else one of the read pool's."""
         if self.method in SAFE_METHODS:
             return self.db_cursor
+        return self._read_pool_cursor()
+
+    def _read_pool_cursor(self):
+        """A connection of the autocommit pool, given back when the request ends."""
         pooled = self.registry.dh_read_engine.raw_connection()
         self.add_finished_callback(lambda _request: pooled.close())
         return cursor_for(pooled)
