@@ -16,7 +16,7 @@ from dragonhoard.models import (
     LoginSession,
     Membership,
     Project,
-    ThrottleCounter,
+    ThrottleHit,
     Treasure,
     User,
 )
@@ -121,5 +121,5 @@ class Factory:
     def audit_event(self, kind: str, user: User | None = None, **kw) -> AuditEvent:
         return self._save(AuditEvent(kind=kind, user_id=user.id if user else None, **kw))
 
-    def throttle_counter(self, key: str, count: int, window_start: datetime) -> ThrottleCounter:
-        return self._save(ThrottleCounter(key=key, count=count, window_start=window_start))
+    def throttle_hit(self, key: str, at: datetime) -> ThrottleHit:
+        return self._save(ThrottleHit(key=key, at=at))

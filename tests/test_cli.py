@@ -184,7 +184,7 @@ def test_create_token_follows_the_maximum_lifetime(cli, factory, monkeypatch, tm
 def test_revoke_token_and_prune(cli, factory, dbsession, clock):
     from datetime import timedelta
 
-    from dragonhoard.models import ApiToken, AuditEvent, LoginSession, ThrottleCounter
+    from dragonhoard.models import ApiToken, AuditEvent, LoginSession, ThrottleHit
 
     user = factory.user()
     live = factory.token(user)[0].id
@@ -193,8 +193,8 @@ def test_revoke_token_and_prune(cli, factory, dbsession, clock):
     recent = factory.token(user, revoked_at=clock.at - timedelta(days=1))[0].id
     factory.login_session(user, created_at=clock.at - timedelta(days=60))
     live_session = factory.login_session(user)[0].id
-    factory.throttle_counter("addr:1.2.3.4", 3, clock.at - timedelta(hours=2))
-    factory.throttle_counter("addr:5.6.7.8", 3, clock.at)
+    factory.throttle_hit("addr:1.2.3.4", clock.at - timedelta(hours=2))
+    factory.throttle_hit("addr:5.6.7.8", clock.at)
     factory.audit_event("login:success", user)
 
     status, out, _err = cli(admin, "revoke-token", str(live))
@@ -207,7 +207,7 @@ def test_revoke_token_and_prune(cli, factory, dbsession, clock):
     dbsession.expire_all()
     assert set(dbsession.scalars(select(ApiToken.id))) == {live, recent}
     assert set(dbsession.scalars(select(LoginSession.id))) == {live_session}
-    assert set(dbsession.scalars(select(ThrottleCounter.key))) == {"addr:5.6.7.8"}
+    assert set(dbsession.scalars(select(ThrottleHit.key))) == {"addr:5.6.7.8"}
     assert dbsession.scalars(select(AuditEvent.kind).where(AuditEvent.kind == "login:success")).all()
 
     status, out, _err = cli(admin, "prune", "--older-than-days", "0")

@@ -18,7 +18,7 @@ from .counts import TreasureCounts
 from .login_session import LoginSession
 from .meta import Base, metadata
 from .project import ROLES, Membership, Project, roles_at_least
-from .throttle import ThrottleCounter
+from .throttle import ThrottleHit
 from .token import ApiToken, ApiTokenProject
 from .treasure import Treasure
 from .user import User, canonical_email, canonical_username, find_by_email
@@ -33,7 +33,7 @@ __all__ = [
     "LoginSession",
     "Membership",
     "Project",
-    "ThrottleCounter",
+    "ThrottleHit",
     "Treasure",
     "TreasureCounts",
     "User",

@@ -2,22 +2,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String
+from sqlalchemy import Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .meta import Base, UTCDateTime
 
 
-class ThrottleCounter(Base):
-    """Failures counted in a fixed window that starts at the first one.
+class ThrottleHit(Base):
+    """One counted attempt: a failed password, or a leak report.
 
     ``key`` names what is counted: ``acct-addr:<email>|<ip>``, ``acct:<email>``,
-    ``addr:<ip>`` or ``leak:<ip>``. Rows live in the database so that every
-    app process sees the same counts.
+    ``addr:<ip>`` or ``leak:<ip>``. The hits of the last window are counted
+    (a sliding window); rows live in the database so that every app process
+    sees the same counts, and older ones are deleted as keys are counted.
     """
 
-    __tablename__ = "throttle_counters"
+    __tablename__ = "throttle_hits"
+    __table_args__ = (Index("ix_throttle_hits_key_at", "key", "at"),)
 
-    key: Mapped[str] = mapped_column(String(400), primary_key=True)
-    count: Mapped[int] = mapped_column(Integer, default=0)
-    window_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(400))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

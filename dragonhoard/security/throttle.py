@@ -1,30 +1,31 @@
-"""Database-backed failure counters (DESIGN sections 4 and 11).
+"""Database-backed failure counts in sliding windows (DESIGN sections 4 and 11).
 
 A password attempt is counted before the password is checked, atomically,
-in three counters: the account from this address, the account from anywhere,
-and this address. When one of them is already at its limit the attempt is
-refused with 429 and counts toward nothing. When the password was right the
-increment is taken back (and the account's counter for this address cleared),
-so the counters hold failures only. Accounts are named by casefolded email
-whether or not they exist, so a 429 never tells which accounts exist.
+under three keys: the account from this address, the account from anywhere,
+and this address. When a key already holds its limit of hits within the
+last window, the attempt is refused with 429 (``Retry-After``: until its
+oldest hit leaves the window) and counts toward nothing. When the password
+was right the attempt's hits are taken back, and the account's hits from
+this address cleared, so the counts hold failures only. Accounts are named
+by casefolded email whether or not they exist, so a 429 never tells which
+accounts exist.
 
-Each write is its own short transaction on a separate connection, committed
-before the request goes on, and done once per request: a replay by
-pyramid_retry finds the first attempt's outcome in the WSGI environ.
+Each count is its own short transaction on a connection of the main pool,
+committed before the request goes on, and done once per request: a replay
+by pyramid_retry finds the first attempt's outcome in the WSGI environ. On
+PostgreSQL the keys are locked first (transaction-scoped advisory locks), so
+that concurrent attempts cannot both see room for one more.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, case, delete, literal, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Engine, delete, func, insert, select
 
 from .. import clock
-from ..models import ThrottleCounter
-from ..models.meta import UTCDateTime
+from ..models import ThrottleHit
 
 _DONE = "dragonhoard.throttle"
 
@@ -33,11 +34,8 @@ _DONE = "dragonhoard.throttle"
 class Decision:
     allowed: bool
     retry_after: int = 0
-
-
-class LimitExceeded(Exception):
-    def __init__(self, retry_after: int) -> None:
-        self.retry_after = retry_after
+    #: The hits this attempt added (to take back when the password was right).
+    hit_ids: tuple[int, ...] = field(default=())
 
 
 def _once(request, key: str, compute):
@@ -57,7 +55,6 @@ class Throttle:
             ("addr:{ip}", settings.throttle_address_limit),
         )
         self.leak_limit = settings.leak_reports_per_hour
-        self._insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
 
     # -- password attempts --------------------------------------------------
 
@@ -70,19 +67,14 @@ class Throttle:
         return _once(request, f"attempt:{email}", lambda: self._hit(counters, self.window))
 
     def password_right(self, request, email: str) -> None:
-        """Take the attempt back: the counters hold failures only."""
-        account_address, account, address = (
-            pattern.format(email=email, ip=request.client_addr) for pattern, _ in self.login_limits
-        )
+        """Take the attempt back, and clear the account's hits from this address."""
+        decision = self.password_attempt(request, email)
+        account_address = self.login_limits[0][0].format(email=email, ip=request.client_addr)
 
         def take_back() -> bool:
             with self.engine.begin() as conn:
-                conn.execute(delete(ThrottleCounter).where(ThrottleCounter.key == account_address))
-                conn.execute(
-                    update(ThrottleCounter)
-                    .where(ThrottleCounter.key.in_((account, address)), ThrottleCounter.count > 0)
-                    .values(count=ThrottleCounter.count - 1)
-                )
+                conn.execute(delete(ThrottleHit).where(ThrottleHit.id.in_(decision.hit_ids)))
+                conn.execute(delete(ThrottleHit).where(ThrottleHit.key == account_address))
             return True
 
         _once(request, f"right:{email}", take_back)
@@ -94,36 +86,32 @@ class Throttle:
         counters = [(f"leak:{request.client_addr}", self.leak_limit)]
         return _once(request, "leak", lambda: self._hit(counters, timedelta(hours=1)))
 
-    # -- the counters -------------------------------------------------------
+    # -- the counts ---------------------------------------------------------
 
     def _hit(self, counters: list[tuple[str, int]], window: timedelta) -> Decision:
         now = clock.now()
-        try:
-            with self.engine.begin() as conn:
-                for key, limit in counters:
-                    count, started = self._increment(conn, key, now, window)
-                    if count > limit:
-                        # Leaving the block by exception rolls every increment back.
-                        raise LimitExceeded(self._retry_after(started, window, now))
-        except LimitExceeded as exc:
-            return Decision(False, exc.retry_after)
-        return Decision(True)
-
-    def _increment(self, conn, key: str, now: datetime, window: timedelta) -> tuple[int, datetime]:
-        stale = ThrottleCounter.window_start <= now - window
-        statement = self._insert(ThrottleCounter).values(key=key, count=1, window_start=now)
-        statement = statement.on_conflict_do_update(
-            index_elements=[ThrottleCounter.key],
-            set_={
-                "count": case((stale, 1), else_=ThrottleCounter.count + 1),
-                "window_start": case(
-                    (stale, literal(now, UTCDateTime())), else_=ThrottleCounter.window_start
-                ),
-            },
-        ).returning(ThrottleCounter.count, ThrottleCounter.window_start)
-        count, started = conn.execute(statement).one()
-        return count, started
+        since = now - window
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                for key, _limit in sorted(counters):
+                    conn.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+            waits = []
+            for key, limit in counters:
+                conn.execute(delete(ThrottleHit).where(ThrottleHit.key == key, ThrottleHit.at <= since))
+                count, oldest = conn.execute(
+                    select(func.count(), func.min(ThrottleHit.at)).where(ThrottleHit.key == key)
+                ).one()
+                if count >= limit:
+                    waits.append(self._retry_after(oldest, window, now))
+            if waits:
+                return Decision(False, max(waits))
+            hit_ids = conn.execute(
+                insert(ThrottleHit).returning(ThrottleHit.id),
+                [{"key": key, "at": now} for key, _limit in counters],
+            ).scalars().all()
+        return Decision(True, hit_ids=tuple(hit_ids))
 
     @staticmethod
-    def _retry_after(started: datetime, window: timedelta, now: datetime) -> int:
-        return max(1, math.ceil((started + window - now).total_seconds()))
+    def _retry_after(oldest: datetime, window: timedelta, now: datetime) -> int:
+        """Seconds until the oldest hit leaves the window, and a new one fits."""
+        return max(1, math.ceil((oldest + window - now).total_seconds()))

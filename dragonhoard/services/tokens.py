@@ -19,7 +19,7 @@ from ..models import (
     LoginSession,
     Membership,
     Project,
-    ThrottleCounter,
+    ThrottleHit,
     User,
 )
 from ..schemas import ValidationFailed
@@ -258,7 +258,7 @@ def token_json(token: ApiToken, *, secret: str | None = None) -> dict:
 def prune(dbsession: Session, *, older_than_days: int, throttle_window_seconds: int,
           session_idle_seconds: int) -> dict[str, int]:
     """Delete tokens and sessions revoked or expired more than ``older_than_days``
-    ago, and throttle counters past their window. Security-log events stay."""
+    ago, and throttle hits past their window. Security-log events stay."""
     now = clock.now()
     cutoff = now - timedelta(days=older_than_days)
     tokens_deleted = dbsession.execute(
@@ -273,10 +273,10 @@ def prune(dbsession: Session, *, older_than_days: int, throttle_window_seconds: 
             )
         )
     ).rowcount
-    # Leak-report counters have a one-hour window, login counters their own.
+    # Leak reports count over an hour, failed passwords over their own window.
     window = max(timedelta(seconds=throttle_window_seconds), timedelta(hours=1))
     counters_deleted = dbsession.execute(
-        delete(ThrottleCounter).where(ThrottleCounter.window_start < now - window)
+        delete(ThrottleHit).where(ThrottleHit.at <= now - window)
     ).rowcount
     return {"tokens": tokens_deleted, "sessions": sessions_deleted, "counters": counters_deleted}
 

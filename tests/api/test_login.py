@@ -260,7 +260,7 @@ def test_a_refused_login_writes_only_its_counters_and_its_audit_row(testapp, fac
     api_login(testapp, user.email, "wrong-password", status=401)
     after = row_counts(dbsession)
     changed = {name for name in before if before[name] != after[name]}
-    assert changed == {"throttle_counters", "audit_events"}
+    assert changed == {"throttle_hits", "audit_events"}
     event = dbsession.scalars(select(AuditEvent)).one()
     assert (event.kind, event.user_id, event.ip) == ("login:failure", user.id, "192.0.2.10")
     assert "wrong-password" not in str(event.details)

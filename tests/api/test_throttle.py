@@ -4,7 +4,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from dragonhoard.models import AuditEvent, ThrottleCounter
+from collections import Counter
+
+from dragonhoard.models import AuditEvent, ThrottleHit
 from dragonhoard.security.bookkeeping import Bookkeeping
 
 from ..factories import PASSWORD
@@ -28,8 +30,9 @@ def from_address(address: str) -> dict:
 
 
 def counters(dbsession) -> dict[str, int]:
+    """Hits per key."""
     dbsession.expire_all()
-    return {c.key: c.count for c in dbsession.scalars(select(ThrottleCounter))}
+    return dict(Counter(dbsession.scalars(select(ThrottleHit.key))))
 
 
 def test_429_with_retry_after_even_with_the_right_password_then_recovery(app, factory, clock):
@@ -110,6 +113,7 @@ def test_a_success_takes_its_attempt_back_and_clears_the_account_from_this_addre
     }
     api_login(app, user.email)
     assert counters(dbsession) == {f"acct:{key}": 2, "addr:192.0.2.10": 2}
+    # (the successful attempt's own hits were taken back)
     for _ in range(3):  # the per-address allowance is whole again
         api_login(app, user.email, "wrong-password", status=401)
 
@@ -141,4 +145,18 @@ def test_failures_are_counted_once_when_pyramid_retry_replays(app, factory, dbse
 def test_login_with_the_right_password_counts_nothing(app, factory, dbsession):
     user = factory.user()
     api_login(app, user.email, PASSWORD)
-    assert all(count == 0 for count in counters(dbsession).values())
+    assert counters(dbsession) == {}
+
+
+def test_the_window_slides(app, factory, clock):
+    """No fresh allowance at a window's end right after a full one."""
+    user = factory.user()
+    api_login(app, user.email, "wrong-password", status=401)
+    clock.advance(seconds=899)
+    for _ in range(2):
+        api_login(app, user.email, "wrong-password", status=401)
+    api_login(app, user.email, "wrong-password", status=429)
+    clock.advance(seconds=1)  # the first failure leaves the window: room for one
+    api_login(app, user.email, "wrong-password", status=401)
+    response = api_login(app, user.email, "wrong-password", status=429)
+    assert response.headers["Retry-After"] == "899"  # until the next oldest leaves
