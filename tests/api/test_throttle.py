@@ -1,10 +1,10 @@
 """Login throttling: three counters in the database (DESIGN sections 4 and 11)."""
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 from sqlalchemy import select
-
-from collections import Counter
 
 from dragonhoard.models import AuditEvent, ThrottleHit
 from dragonhoard.security.bookkeeping import Bookkeeping
