@@ -57,7 +57,6 @@ SECRET = "bench-secret-" + "b" * 40
 class Case:
     name: str
     lines: list[str]
-    budget_note: str = ""
 
 
 @dataclass

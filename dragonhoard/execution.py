@@ -25,12 +25,16 @@ def attempts_for(request) -> int | None:
     return 1 if request.method in SAFE_METHODS else None
 
 
-def malformed(environ) -> str | None:
-    """What makes the request unreadable before any view could look at it."""
+def body_size(environ) -> int:
+    """The declared body size; -1 when the header is not a number."""
     try:
-        size = int(environ.get("CONTENT_LENGTH") or "0")
+        return int(environ.get("CONTENT_LENGTH") or "0")
     except ValueError:
-        size = -1
+        return -1
+
+
+def malformed(environ, size: int) -> str | None:
+    """What makes the request unreadable before any view could look at it."""
     if size < 0:
         return "The Content-Length header is not a number."
     try:
@@ -58,10 +62,11 @@ def make_execution_policy(max_body_bytes: int, attempts: int = 3):
     retrying = RetryableExecutionPolicy(attempts=attempts, activate_hook=attempts_for)
 
     def execution_policy(environ, router):
-        problem = malformed(environ)
+        size = body_size(environ)
+        problem = malformed(environ, size)
         if problem:
             return early_answer(environ, 400, "bad_request", problem)
-        if int(environ.get("CONTENT_LENGTH") or "0") > max_body_bytes:
+        if size > max_body_bytes:
             return early_answer(environ, 413, "request_too_large",
                                 f"The body is larger than {max_body_bytes} bytes.")
         try:

@@ -45,10 +45,6 @@ class Settings:
     db_ping_idle_seconds: int
 
     @property
-    def is_production(self) -> bool:
-        return self.environment == "production"
-
-    @property
     def session_cookie_name(self) -> str:
         # __Host- makes the browser insist on Secure, Path=/ and no Domain.
         return "__Host-dh_session" if self.cookie_secure else "dh_session"

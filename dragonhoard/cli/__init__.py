@@ -61,7 +61,8 @@ def bootstrap(config_uri: str, *, logging: bool = False) -> Environment:
         settings = load_settings(raw)
     except ConfigError as exc:
         raise CommandError(str(exc)) from None
-    return Environment(config_uri, settings, get_engine(raw))
+    return Environment(config_uri, settings,
+                       get_engine(raw, ping_idle_seconds=settings.db_ping_idle_seconds))
 
 
 def describe(exc: Exception) -> str:

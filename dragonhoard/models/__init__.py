@@ -99,8 +99,12 @@ class LivenessCheck:
             raise exc.DisconnectionError("the server closed the connection")
 
 
-def get_engine(settings: dict[str, Any], prefix: str = "sqlalchemy.", **kwargs: Any) -> Engine:
-    """The engine for ``settings[prefix + "url"]`` with dragonhoard's connection setup."""
+def get_engine(settings: dict[str, Any], prefix: str = "sqlalchemy.", *,
+               ping_idle_seconds: float = 5, **kwargs: Any) -> Engine:
+    """The engine for ``settings[prefix + "url"]`` with dragonhoard's connection setup.
+
+    ``ping_idle_seconds``: see :class:`LivenessCheck` (``dragonhoard.db_ping_idle_seconds``).
+    """
     url = settings[prefix + "url"]
     if url.startswith("postgresql"):
         # Every session speaks UTC, so timestamps come back in UTC.
@@ -114,7 +118,7 @@ def get_engine(settings: dict[str, Any], prefix: str = "sqlalchemy.", **kwargs: 
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        check = LivenessCheck(float(settings.get("dragonhoard.db_ping_idle_seconds", 5)))
+        check = LivenessCheck(ping_idle_seconds)
         event.listen(engine, "checkout", check.checkout)
         event.listen(engine, "checkin", check.checkin)
     return engine

@@ -7,8 +7,9 @@ from .hot import dialect_for
 
 def includeme(config) -> None:
     settings = config.get_settings()
-    engine = get_engine(settings)
     registry = config.registry
+    ping = registry.dh_settings.db_ping_idle_seconds
+    engine = get_engine(settings, ping_idle_seconds=ping)
     registry.dh_engine = engine
     registry.dh_session_factory = get_tm_session_factory(engine)
     # Safe methods read without BEGIN/COMMIT (see Request.db_cursor), on a
@@ -17,7 +18,7 @@ def includeme(config) -> None:
     if engine.dialect.name == "sqlite":
         read_engine = engine
     else:
-        read_engine = get_engine(settings, isolation_level="AUTOCOMMIT")
+        read_engine = get_engine(settings, ping_idle_seconds=ping, isolation_level="AUTOCOMMIT")
     registry.dh_read_engine = read_engine
     registry.dh_read_session_factory = get_session_factory(read_engine)
     registry.dh_dialect = dialect_for(engine)

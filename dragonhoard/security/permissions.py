@@ -20,7 +20,7 @@ import functools
 from dataclasses import dataclass
 from enum import StrEnum
 
-from pyramid.authorization import ALL_PERMISSIONS, DENY_ALL, Allow, Authenticated, Everyone
+from pyramid.authorization import DENY_ALL, Allow, Authenticated, Everyone
 
 from ..models.project import roles_at_least
 
@@ -146,7 +146,6 @@ def _grants(permissions: tuple[Permission, ...]) -> tuple[tuple[Permission, str,
 __all__ = [
     "ADMIN_PRINCIPAL",
     "ADMIN_SCOPE",
-    "ALL_PERMISSIONS",
     "ALL_SCOPES",
     "Permission",
     "RULES",
