@@ -48,9 +48,12 @@ def security_headers_tween_factory(handler, registry):
             added.append(("X-Frame-Options", "DENY"))
             headers["Cache-Control"] = "no-store"
         response.headerlist.extend(added)
-        # The signed session sets its cookie in a response callback, after
-        # the tweens: a callback added now runs after it.
-        request.add_response_callback(no_store_when_setting_cookies)
+        if "Set-Cookie" in headers:
+            headers["Cache-Control"] = "no-store"
+        elif "session" in request.__dict__:
+            # The signed session (used by this request) sets its cookie in a
+            # response callback, after the tweens: one added now runs after it.
+            request.add_response_callback(no_store_when_setting_cookies)
         # Only an identity already computed counts: a refused token's 401 has none.
         identity = policy.cached_outcome(request)
         if isinstance(identity, Identity) and identity.token is not None:
