@@ -1,12 +1,12 @@
 """Bodies about personal access tokens."""
 from __future__ import annotations
 
-import ipaddress
 from datetime import date
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
+from ..security.networks import parse_network
 from . import Body, refuse_nul
 
 MAX_NETWORKS = 20
@@ -22,8 +22,9 @@ def check_name(value: str) -> str:
 
 
 def check_network(value: str) -> str:
+    """The range as stored: an IPv4-mapped one as the IPv4 range it maps."""
     try:
-        return str(ipaddress.ip_network(value.strip(), strict=False))
+        return str(parse_network(value))
     except ValueError:
         raise ValueError(f"{value!r} is not an address range such as 10.0.0.0/8.") from None
 

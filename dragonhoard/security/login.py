@@ -3,13 +3,13 @@
 Form login, JSON login, sudo and the password change all go through
 :func:`check_password`: throttled before the password is looked at, the
 same work whether or not the account exists, counted as a failure unless it
-was right, and taken back when it was.
+was right, and taken back when it was, or when no verdict was reached.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..models import User, canonical_email, find_by_email
+from ..models import User, find_by_email
 
 
 @dataclass(frozen=True)
@@ -28,23 +28,30 @@ def check_password(request, email: str, password: str, *, user: User | None = No
     """Whether ``password`` is right for the active account ``email``.
 
     ``user`` is given when the account is already known (sudo, password
-    change); otherwise it is looked up by email, after the throttle.
+    change); otherwise it is looked up by email.
     """
-    registry = request.registry
-    key = canonical_email(email)
-    decision = registry.dh_throttle.password_attempt(request, key)
-    if not decision.allowed:
-        found = user if user is not None else find_by_email(request.dbsession, email)
-        return PasswordCheck(found, retry_after=decision.retry_after)
+    throttle = request.registry.dh_throttle
+    passwords = request.registry.dh_passwords
+    # Everything read on the request's own connection is read before the
+    # count: a failure there must leave no hit behind (counters hold failures).
     if user is None:
         user = find_by_email(request.dbsession, email)
-    passwords = registry.dh_passwords
-    right = passwords.verify(user.password_hash if user else None, password)
+    password_hash = user.password_hash if user is not None else None
     # A deactivated account's right password is a failure like any other.
-    if not right or user is None or not user.is_active:
+    active = user is not None and user.is_active
+    decision = throttle.password_attempt(request, email)
+    if not decision.allowed:
+        return PasswordCheck(user, retry_after=decision.retry_after)
+    # Cut off before its verdict, the attempt is no failed guess: taken back.
+    try:
+        right = passwords.verify(password_hash, password)
+    except Exception:
+        throttle.password_unjudged(request, email)
+        raise
+    if not right or not active:
         return PasswordCheck(user)
-    registry.dh_throttle.password_right(request, key)
-    if passwords.needs_rehash(user.password_hash):
+    throttle.password_right(request, email)
+    if passwords.needs_rehash(password_hash):
         user.password_hash = passwords.hash(password)
     return PasswordCheck(user, ok=True)
 

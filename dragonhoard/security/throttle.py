@@ -6,9 +6,13 @@ and this address. When a key already holds its limit of hits within the
 last window, the attempt is refused with 429 (``Retry-After``: until its
 oldest hit leaves the window) and counts toward nothing. When the password
 was right the attempt's hits are taken back, and the account's hits from
-this address cleared, so the counts hold failures only. Accounts are named
-by casefolded email whether or not they exist, so a 429 never tells which
-accounts exist.
+this address cleared, so the counts hold failures only; an attempt whose
+verdict was never reached (the database failed in between) is taken back
+too, as no failed guess. Accounts are named by casefolded email whether or
+not they exist, so a 429 never tells which accounts exist, and the name is
+its HMAC under the application secret, so that the table holds no email (nor
+a password typed into the email field). Addresses are counted as
+``networks.counted_address`` names them: an IPv6 client by its /64.
 
 Each count is its own short transaction on a connection of the main pool,
 committed before the request goes on, and done once per request: a replay
@@ -18,6 +22,9 @@ that concurrent attempts cannot both see room for one more.
 """
 from __future__ import annotations
 
+import hashlib
+import hmac
+import logging
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,9 +32,34 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, delete, func, insert, select
 
 from .. import clock
-from ..models import ThrottleHit
+from ..models import ThrottleHit, canonical_email
+from .networks import counted_address
+
+log = logging.getLogger(__name__)
 
 _DONE = "dragonhoard.throttle"
+
+
+def account_name(secret: str, email: str) -> str:
+    """What the throttle calls the account ``email``: HMAC-SHA256 of the
+    casefolded email under ``secret``, in hex. One name per account, 64
+    characters whatever the email, and no way back to it without the secret."""
+    # surrogatepass: any str has bytes, and distinct strs distinct ones.
+    message = canonical_email(email).encode("utf-8", "surrogatepass")
+    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def login_keys(secret: str, email: str, address: str | None) -> tuple[str, str, str]:
+    """The keys a password attempt counts under: the account from this
+    address, the account from anywhere, and this address."""
+    account = account_name(secret, email)
+    where = counted_address(address)
+    return f"acct-addr:{account}|{where}", f"acct:{account}", f"addr:{where}"
+
+
+def leak_key(address: str | None) -> str:
+    """The key leak reports from ``address`` count under."""
+    return f"leak:{counted_address(address)}"
 
 
 @dataclass(frozen=True)
@@ -48,28 +80,31 @@ def _once(request, key: str, compute):
 class Throttle:
     def __init__(self, engine: Engine, settings) -> None:
         self.engine = engine
+        self.secret = settings.secret
         self.window = timedelta(seconds=settings.throttle_window_seconds)
+        #: In the order of :func:`login_keys`.
         self.login_limits = (
-            ("acct-addr:{email}|{ip}", settings.throttle_account_address_limit),
-            ("acct:{email}", settings.throttle_account_limit),
-            ("addr:{ip}", settings.throttle_address_limit),
+            settings.throttle_account_address_limit,
+            settings.throttle_account_limit,
+            settings.throttle_address_limit,
         )
         self.leak_limit = settings.leak_reports_per_hour
 
     # -- password attempts --------------------------------------------------
 
+    def _login_keys(self, request, email: str) -> tuple[str, str, str]:
+        return login_keys(self.secret, email, request.client_addr)
+
     def password_attempt(self, request, email: str) -> Decision:
         """Count an attempt on ``email`` from the request's address, or refuse it."""
-        counters = [
-            (pattern.format(email=email, ip=request.client_addr), limit)
-            for pattern, limit in self.login_limits
-        ]
-        return _once(request, f"attempt:{email}", lambda: self._hit(counters, self.window))
+        keys = self._login_keys(request, email)
+        counters = list(zip(keys, self.login_limits, strict=True))
+        return _once(request, f"attempt:{keys[1]}", lambda: self._hit(counters, self.window))
 
     def password_right(self, request, email: str) -> None:
         """Take the attempt back, and clear the account's hits from this address."""
         decision = self.password_attempt(request, email)
-        account_address = self.login_limits[0][0].format(email=email, ip=request.client_addr)
+        account_address, account, _address = self._login_keys(request, email)
 
         def take_back() -> bool:
             with self.engine.begin() as conn:
@@ -77,13 +112,33 @@ class Throttle:
                 conn.execute(delete(ThrottleHit).where(ThrottleHit.key == account_address))
             return True
 
-        _once(request, f"right:{email}", take_back)
+        _once(request, f"right:{account}", take_back)
+
+    def password_unjudged(self, request, email: str) -> None:
+        """Take back an attempt whose verdict was never reached: no failed guess.
+
+        Best effort, for a request that is failing anyway: when the database
+        refuses this too, the hits stay, and so does the attempt's outcome, so
+        that a replay does not count it twice. Taken back, the attempt counts
+        afresh if pyramid_retry replays the request.
+        """
+        attempt = f"attempt:{self._login_keys(request, email)[1]}"
+        decision = request.environ.get(_DONE, {}).get(attempt)
+        if decision is None:
+            return
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(delete(ThrottleHit).where(ThrottleHit.id.in_(decision.hit_ids)))
+        except Exception as exc:
+            log.warning("throttle hits not taken back: %s", exc.__class__.__name__)
+            return
+        del request.environ[_DONE][attempt]
 
     # -- leak reports -------------------------------------------------------
 
     def leak_report(self, request) -> Decision:
         """Count a leak report from the request's address (any outcome), or refuse it."""
-        counters = [(f"leak:{request.client_addr}", self.leak_limit)]
+        counters = [(leak_key(request.client_addr), self.leak_limit)]
         return _once(request, "leak", lambda: self._hit(counters, timedelta(hours=1)))
 
     # -- the counts ---------------------------------------------------------

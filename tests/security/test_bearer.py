@@ -97,6 +97,31 @@ def test_allowed_networks(testapp, user, factory):
                 status=401)
 
 
+def test_an_allowed_network_written_in_ipv4_mapped_form(testapp, user):
+    """Stored as the IPv4 network it maps, so that IPv4 clients (in either form) meet it."""
+    headers = {"X-CSRF-Token": login(testapp, user)}
+    created = testapp.post_json("/api/tokens", {"name": "mapped", "allowed_networks": [
+        "::ffff:192.0.2.0/120"]}, headers=headers, status=201).json
+    assert created["allowed_networks"] == ["192.0.2.0/24"]
+    testapp.reset()  # no session cookie: the token alone
+    secret = bearer(created["token"])
+    testapp.get("/api/me", headers=secret)  # from 192.0.2.10
+    testapp.get("/api/me", headers=secret, extra_environ={"REMOTE_ADDR": "::ffff:192.0.2.99"})
+    response = testapp.get("/api/me", headers=secret, status=401,
+                           extra_environ={"REMOTE_ADDR": "198.51.100.1"})
+    assert response.headers["WWW-Authenticate"] == invalid_token(
+        "The token is not allowed from this address.")
+
+
+def test_a_network_stored_in_ipv4_mapped_form_still_matches(testapp, user, factory):
+    """Tokens created before networks were normalised keep working as meant."""
+    _row, secret = factory.token(user, allowed_networks="::ffff:a00:0/104")
+    testapp.get("/api/me", headers=bearer(secret), extra_environ={"REMOTE_ADDR": "10.1.2.3"})
+    testapp.get("/api/me", headers=bearer(secret), extra_environ={"REMOTE_ADDR": "::ffff:10.9.9.9"})
+    testapp.get("/api/me", headers=bearer(secret), extra_environ={"REMOTE_ADDR": "11.0.0.1"},
+                status=401)
+
+
 def test_a_forged_forwarded_header_changes_nothing(testapp, user, factory):
     _row, secret = factory.token(user, allowed_networks="10.0.0.0/8")
     testapp.get("/api/me", status=401,

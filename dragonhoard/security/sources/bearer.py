@@ -1,7 +1,6 @@
 """``Authorization: Bearer <personal access token>`` (RFC 6750, DESIGN section 6)."""
 from __future__ import annotations
 
-import ipaddress
 import re
 from datetime import timedelta
 
@@ -9,6 +8,7 @@ from ... import clock
 from ...models.hot import HotStatement
 from .. import tokens
 from ..identity import Identity, Refusal, TokenCredential
+from ..networks import address_allowed
 
 # RFC 6750 section 2.1: b64token.
 B64TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
@@ -33,19 +33,6 @@ TOKEN_LOOKUP = HotStatement(
 )
 
 TOUCH_INTERVAL = timedelta(seconds=60)
-
-
-def address_allowed(address: str | None, networks: str) -> bool:
-    """Whether ``address`` lies in one of the space-separated CIDR ``networks``."""
-    if not address:
-        return False
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return any(ip in ipaddress.ip_network(cidr, strict=False) for cidr in networks.split())
 
 
 class BearerSource:
