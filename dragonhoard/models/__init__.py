@@ -114,6 +114,9 @@ def get_engine(settings: dict[str, Any], prefix: str = "sqlalchemy.", *,
             # for the WAL flush (security/bookkeeping.py).
             options += " -c synchronous_commit=off"
         kwargs["connect_args"] = {"options": options, "application_name": "dragonhoard"}
+    # Statement parameters (password hashes, token hashes, emails) never reach
+    # a log line or an exception's text.
+    kwargs.setdefault("hide_parameters", True)
     engine = engine_from_config(settings, prefix, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

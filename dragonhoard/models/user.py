@@ -9,8 +9,16 @@ from ..clock import now
 from .meta import Base, UTCDateTime
 
 
+#: The longest email, and casefolded email, stored (RFC 5321's path limit).
+MAX_EMAIL_LENGTH = 254
+
+
 def canonical_email(email: str) -> str:
-    """The form emails are compared in: casefolded (SQLite's NOCASE folds ASCII only)."""
+    """The form emails are compared in: casefolded (SQLite's NOCASE folds ASCII only).
+
+    Casefolding can lengthen a string (``ß`` becomes ``ss``), so whoever
+    stores it bounds this form, not the raw input.
+    """
     return email.strip().casefold()
 
 
@@ -22,9 +30,9 @@ class User(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    email: Mapped[str] = mapped_column(String(254))
+    email: Mapped[str] = mapped_column(String(MAX_EMAIL_LENGTH))
     # Uniqueness lives on the casefolded copies, enforced by the database.
-    email_canonical: Mapped[str] = mapped_column(String(254), unique=True)
+    email_canonical: Mapped[str] = mapped_column(String(MAX_EMAIL_LENGTH), unique=True)
     username: Mapped[str] = mapped_column(String(39))
     username_canonical: Mapped[str] = mapped_column(String(39), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
@@ -47,4 +55,7 @@ class User(Base):
 
 def find_by_email(dbsession: Session, email: str) -> User | None:
     """The user with this email, compared casefolded."""
-    return dbsession.scalars(select(User).where(User.email_canonical == canonical_email(email))).first()
+    canonical = canonical_email(email)
+    if len(canonical) > MAX_EMAIL_LENGTH:
+        return None  # no account can have it
+    return dbsession.scalars(select(User).where(User.email_canonical == canonical)).first()

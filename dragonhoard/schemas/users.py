@@ -6,6 +6,7 @@ from typing import Annotated
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, Field
 
+from ..models.user import MAX_EMAIL_LENGTH, canonical_email
 from . import Body
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_-]{2,39}$"
@@ -15,14 +16,18 @@ PASSWORD_CEILING = 1024
 
 
 def check_email(value: str) -> str:
-    """Syntax only: no DNS look-ups."""
+    """Syntax only: no DNS look-ups. Both stored forms must fit: the address
+    as given and its casefolded copy, which can be longer."""
     try:
-        return validate_email(value, check_deliverability=False).normalized
+        normalized = validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as exc:
         raise ValueError(str(exc)) from None
+    if len(normalized) > MAX_EMAIL_LENGTH or len(canonical_email(normalized)) > MAX_EMAIL_LENGTH:
+        raise ValueError(f"The email address is too long (at most {MAX_EMAIL_LENGTH} characters).")
+    return normalized
 
 
-Email = Annotated[str, Field(min_length=3, max_length=254), AfterValidator(check_email)]
+Email = Annotated[str, Field(min_length=3, max_length=MAX_EMAIL_LENGTH), AfterValidator(check_email)]
 Username = Annotated[str, Field(pattern=USERNAME_PATTERN)]
 Password = Annotated[str, Field(min_length=1, max_length=PASSWORD_CEILING)]
 
@@ -34,7 +39,7 @@ class Registration(Body):
 
 
 class Login(Body):
-    email: Annotated[str, Field(min_length=1, max_length=254)]
+    email: Annotated[str, Field(min_length=1, max_length=MAX_EMAIL_LENGTH)]
     password: Password
 
 
