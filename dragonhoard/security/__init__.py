@@ -1,10 +1,9 @@
 """Who is calling and what they may do: ``config.include("dragonhoard.security")``."""
 from __future__ import annotations
 
-from pyramid.csrf import SessionCSRFStoragePolicy
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
 
-from .csrf import csrf_required
+from .csrf import LoginBoundCSRFStoragePolicy, csrf_required
 from .passwords import Passwords
 from .permissions import Permission
 from .policy import SecurityPolicy
@@ -24,6 +23,8 @@ def includeme(config) -> None:
 
     # The signed cookie holds the CSRF token, flash messages and the current
     # project: nothing that grants access (the login lives in login_sessions).
+    # It lives as long as a login may: unused that long, it is forgotten.
+    lifetime = settings.session_max_seconds
     config.set_session_factory(
         SignedCookieSessionFactory(
             settings.secret,
@@ -33,12 +34,13 @@ def includeme(config) -> None:
             httponly=True,
             samesite="Lax",
             path="/",
-            timeout=None,
-            reissue_time=None,
+            max_age=lifetime,
+            timeout=lifetime,
+            reissue_time=lifetime // 10,
             serializer=JSONSerializer(),
         )
     )
-    config.set_csrf_storage_policy(SessionCSRFStoragePolicy())
+    config.set_csrf_storage_policy(LoginBoundCSRFStoragePolicy())
     config.set_default_csrf_options(
         require_csrf=True, check_origin=False, callback=csrf_required
     )

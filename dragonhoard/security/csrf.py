@@ -2,8 +2,10 @@
 
 - The token lives in the signed ``dh_state`` cookie session (Pyramid's
   ``SessionCSRFStoragePolicy``), is sent back in ``X-CSRF-Token`` or the
-  ``csrf_token`` form field, compared by Pyramid in constant time, and
-  replaced at login.
+  ``csrf_token`` form field and compared by Pyramid in constant time.
+- Once there is a login session the token belongs to it
+  (:class:`LoginBoundCSRFStoragePolicy`): a new one at login, and a token
+  from before the login, or from another login session, is refused.
 - Pyramid checks it on every unsafe request for which :func:`csrf_required`
   says so: those authenticated by the session cookie, and anonymous form
   posts (the login and registration forms). Only an identity that came from
@@ -15,9 +17,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from pyramid.csrf import SessionCSRFStoragePolicy
 from pyramid.exceptions import BadCSRFOrigin
 
 from .identity import Identity
+
+#: The state-cookie key naming the login session the CSRF token belongs to.
+BOUND_TO = "_csrf_login_"
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -74,3 +80,43 @@ def csrf_required(request) -> bool:
     if required:
         check_same_origin(request)
     return required
+
+
+def login_session_id(request) -> int | None:
+    """The id of the login session the request came with, if any."""
+    outcome = request.registry.dh_policy.authenticate(request)
+    if isinstance(outcome, Identity) and outcome.session is not None:
+        return outcome.session.id
+    return None
+
+
+class LoginBoundCSRFStoragePolicy(SessionCSRFStoragePolicy):
+    """Pyramid's session-stored token, bound to the login session it was made for.
+
+    The binding is kept beside the token in the signed state cookie: a token
+    made before the login (or for another login session) does not count
+    for this one, and pages get a new one.
+    """
+
+    def new_csrf_token(self, request) -> str:
+        token = super().new_csrf_token(request)
+        request.session[BOUND_TO] = login_session_id(request)
+        return token
+
+    def get_csrf_token(self, request) -> str:
+        if request.session.get(BOUND_TO) != login_session_id(request):
+            return self.new_csrf_token(request)
+        return super().get_csrf_token(request)
+
+    def check_csrf_token(self, request, supplied_token: str) -> bool:
+        if self.key not in request.session or request.session.get(BOUND_TO) != login_session_id(request):
+            return False
+        return super().check_csrf_token(request, supplied_token)
+
+    def rebind(self, request) -> None:
+        """Keep the token for the request's new login session (the same
+        browser, after a password change replaced its session)."""
+        if self.key in request.session:
+            request.session[BOUND_TO] = login_session_id(request)
+        else:
+            self.new_csrf_token(request)

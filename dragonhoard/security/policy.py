@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from pyramid.authorization import ACLHelper, Everyone
-from pyramid.interfaces import ISecurityPolicy
+from pyramid.interfaces import ICSRFStoragePolicy, ISecurityPolicy
 from pyramid.request import RequestLocalCache
 from pyramid.security import Denied
 from zope.interface import implementer
@@ -166,10 +166,15 @@ class SecurityPolicy:
         """
         if self.session_source is None:
             return []
-        headers, identity = self.session_source.start(request, kw["user"],
-                                                      new_csrf=kw.get("new_csrf", True))
+        headers, identity = self.session_source.start(request, kw["user"])
         # RequestLocalCache still holds the identity found before the login.
         self._cache.set(request, identity)
+        # The CSRF token belongs to the login session (security/csrf.py).
+        csrf_policy = request.registry.getUtility(ICSRFStoragePolicy)
+        if kw.get("new_csrf", True):
+            csrf_policy.new_csrf_token(request)
+        else:
+            csrf_policy.rebind(request)
         return headers
 
     def forget(self, request, **kw) -> list[tuple[str, str]]:

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from dragonhoard.models import LoginSession
 
+from ..factories import PASSWORD
 from ..helpers import bearer, login
 
 
@@ -95,3 +96,55 @@ def test_a_bearer_identity_needs_no_csrf_token(testapp, factory):
     user = factory.user()
     _row, secret = factory.token(user)
     testapp.delete("/api/tokens/self", headers=bearer(secret), status=204)
+
+
+def test_the_pre_login_token_dies_at_login(testapp, factory):
+    """Once there is a login session the CSRF token belongs to it (DESIGN section 4)."""
+    user = factory.user()
+    page = testapp.get("/login")
+    before = page.forms[0]["csrf_token"].value
+    form = page.forms[0]
+    form["email"], form["password"] = user.email, PASSWORD
+    form.submit(status=303)
+    response = testapp.delete("/api/sessions", headers={"X-CSRF-Token": before}, status=403)
+    assert response.json["error"] == "csrf_failed"
+    after = testapp.get("/account/sessions").forms[0]["csrf_token"].value
+    assert after != before
+    testapp.delete("/api/sessions", headers={"X-CSRF-Token": after}, status=204)
+
+
+def test_a_token_of_another_login_session_is_refused(make_testapp, factory):
+    """The state cookie and its token, carried over to another login session
+    (of the same user or another), do not count for it."""
+    state_cookie = "dh_state"
+    user = factory.user()
+    first, second = make_testapp(), make_testapp()
+    csrf_first = login(first, user)
+    login(second, user)
+    # The second browser with the first one's state cookie and token.
+    second.set_cookie(state_cookie, first.cookies[state_cookie])
+    response = second.delete("/api/sessions", headers={"X-CSRF-Token": csrf_first}, status=403)
+    assert response.json["error"] == "csrf_failed"
+    first.delete("/api/sessions", headers={"X-CSRF-Token": csrf_first}, status=204)
+    # After logout and a new login, the old token is dead too.
+    first.post_json("/api/logout", headers={"X-CSRF-Token": csrf_first}, status=204)
+    fresh = login(first, user)
+    assert fresh != csrf_first
+    first.delete("/api/sessions", headers={"X-CSRF-Token": csrf_first}, status=403)
+
+
+def test_a_password_change_keeps_the_pages_token(logged_in):
+    """The same browser goes on after its session was replaced by the change."""
+    testapp, _user, csrf = logged_in
+    testapp.post_json("/api/account/password", {"current_password": PASSWORD,
+                                                "new_password": "a-brand-new-passphrase-77"},
+                      headers={"X-CSRF-Token": csrf}, status=204)
+    testapp.delete("/api/sessions", headers={"X-CSRF-Token": csrf}, status=204)
+
+
+def test_the_state_cookie_has_a_lifetime(testapp):
+    """It used to live for ever; now as long as a login may (session_max_seconds)."""
+    response = testapp.get("/login")
+    cookies = [value for name, value in response.headerlist if name == "Set-Cookie"]
+    assert len(cookies) == 1 and cookies[0].startswith("dh_state=")
+    assert "Max-Age=1209600" in cookies[0]

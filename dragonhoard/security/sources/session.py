@@ -9,7 +9,6 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from pyramid.csrf import new_csrf_token
 from sqlalchemy import update
 from webob.cookies import make_cookie
 
@@ -85,9 +84,8 @@ class SessionSource:
             ),
         )
 
-    def start(self, request, user: User, *, new_csrf: bool = True) -> tuple[list[tuple[str, str]], Identity]:
-        """A new session with a new secret (never the one the browser sent),
-        and at a login a new CSRF token too."""
+    def start(self, request, user: User) -> tuple[list[tuple[str, str]], Identity]:
+        """A new session with a new secret (never the one the browser sent)."""
         now = clock.now()
         previous = request.identity
         if previous is not None and previous.session is not None:
@@ -105,8 +103,6 @@ class SessionSource:
         )
         request.dbsession.add(row)
         request.dbsession.flush()
-        if new_csrf:
-            new_csrf_token(request)
         identity = Identity(
             user_id=user.id,
             username=user.username,
