@@ -219,3 +219,17 @@ def test_numbers_out_of_range_are_clear_errors(cli):
     assert status == 1 and "no token has the id" in err
     status, _out, err = cli(admin, "prune", "--older-than-days", "99999999999")
     assert status == 1 and "--older-than-days takes" in err
+
+
+def test_initdb_refuses_demo_data_in_production(clean_database, monkeypatch, capsys, dbsession):
+    """The demo users' passwords are published (an admin's among them)."""
+    monkeypatch.setenv("DRAGONHOARD_DATABASE_URL", clean_database.url)
+    monkeypatch.setenv("DRAGONHOARD_SECRET", "a-production-secret-" + "p" * 30)
+    production = ini_path().replace("development.ini", "production.ini")
+    with pytest.raises(SystemExit) as exc:
+        initdb.main([production, "--demo"])
+    assert exc.value.code == 1
+    err = capsys.readouterr().err
+    assert err.strip() == ("dragonhoard-initdb: --demo is refused in production: "
+                           "the demo users' passwords are public")
+    assert dbsession.scalars(select(User.id)).all() == []

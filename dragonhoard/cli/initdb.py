@@ -28,6 +28,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         env = bootstrap(args.config, logging=True)
+        if args.demo and env.settings.environment == "production":
+            # The demo users' passwords are published, an admin's among them.
+            raise CommandError("--demo is refused in production: the demo users' passwords are public")
         upgrade(args.config, env.engine)
         if args.demo:
             load_demo(env, out=sys.stdout)
