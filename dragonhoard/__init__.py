@@ -40,6 +40,8 @@ def main(global_config, **settings):
         config.include(".routes")
         scan_views(config)
         config.set_execution_policy(
-            make_execution_policy(dh_settings.max_body_bytes, attempts=int(settings.get("retry.attempts", 3)))
+            make_execution_policy(dh_settings.max_body_bytes,
+                                  attempts=int(settings.get("retry.attempts", 3)),
+                                  hsts=dh_settings.cookie_secure)
         )
     return config.make_wsgi_app()

@@ -1,8 +1,11 @@
 """``config.include``: one engine per app, and the request's session factories."""
 from __future__ import annotations
 
+from sqlalchemy import event
+
 from . import get_engine, get_session_factory, get_tm_session_factory
 from .hot import dialect_for
+from .outage import OutageLog
 
 
 def includeme(config) -> None:
@@ -22,3 +25,6 @@ def includeme(config) -> None:
     registry.dh_read_engine = read_engine
     registry.dh_read_session_factory = get_session_factory(read_engine)
     registry.dh_dialect = dialect_for(engine)
+    registry.dh_outage = outage = OutageLog()
+    for each in {engine, read_engine}:
+        event.listen(each, "connect", outage.connected)

@@ -18,10 +18,12 @@ from ..security.permissions import Permission, build_acl
 
 
 class NotFound(HTTPNotFound):
-    """404 whose message is meant for the caller (Pyramid's own carry the path)."""
+    """404 for a row that is missing, or hidden from the caller.
 
-    def __init__(self, message: str = "There is nothing here.") -> None:
-        super().__init__(detail=message)
+    It carries no message of its own: on one route a hidden row and a
+    missing one must answer byte for byte the same (DESIGN section 5), so
+    every 404 is drawn by the one not-found view with the one message.
+    """
 
 
 class Root:

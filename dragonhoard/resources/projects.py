@@ -75,5 +75,5 @@ def project_factory(request) -> ProjectResource | Root:
         return Root(request)
     project = load_project(request, request.matchdict["slug"])
     if project is None:
-        raise NotFound("No such project.")
+        raise NotFound()
     return project

@@ -86,5 +86,5 @@ def treasure_factory(request) -> TreasureResource | Root:
     params["id"] = path_id(request)
     row = TREASURE_CONTEXT.one(request.db_cursor, dialect, params)
     if row is None:
-        raise NotFound("No such treasure.")
+        raise NotFound()
     return TreasureResource(row, dialect, identity)

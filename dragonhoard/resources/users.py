@@ -34,5 +34,5 @@ def user_factory(request) -> UserResource | Root:
         return UserResource(None)
     user = request.dbsession.get(User, path_id(request))
     if user is None:
-        raise NotFound("No such user.")
+        raise NotFound()
     return UserResource(user)

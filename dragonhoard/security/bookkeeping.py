@@ -22,7 +22,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, or_, select, update
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from .. import clock
 from ..models import ApiToken, AuditEvent
@@ -131,13 +131,26 @@ class Bookkeeping:
                 with self.engine.begin() as conn:
                     for write in records:
                         write(conn)
-            except SQLAlchemyError:
-                log.exception("security bookkeeping could not be written")
+            except IntegrityError:
+                self._write_one_by_one(records)
+            except SQLAlchemyError as exc:
+                log.error("security bookkeeping could not be written: %s", exc.__class__.__name__)
         if touches:
             try:
                 self._write_touches(touches)
-            except Exception:
-                log.exception("last-used times could not be written")
+            except Exception as exc:
+                log.error("last-used times could not be written: %s", exc.__class__.__name__)
+
+    def _write_one_by_one(self, records: list[Callable[[Connection], None]]) -> None:
+        """An event about a row the request's rolled-back transaction would
+        have made (``user:registered`` for a user that is not there) cannot
+        be written; the others still are."""
+        for write in records:
+            try:
+                with self.engine.begin() as conn:
+                    write(conn)
+            except SQLAlchemyError as exc:
+                log.warning("a security event was dropped: %s", exc.__class__.__name__)
 
     def _write_touches(self, touches: list[tuple[dict, dict]]) -> None:
         dialect = self._dialect

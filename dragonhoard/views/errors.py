@@ -14,10 +14,9 @@ from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken
 from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound, HTTPSeeOther
 from pyramid.renderers import render_to_response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from ..resources import NotFound
 from ..responses import json_error
 from ..routes import allowed_methods
 from ..schemas import ApiError
@@ -137,7 +136,8 @@ def not_found(exc, request):
             if isinstance(outcome, Refusal):
                 return refusal_answer(request, outcome)
             return error_answer(request, 405, headers={"Allow": ", ".join(methods)})
-    return error_answer(request, 404, exc.detail if isinstance(exc, NotFound) else None)
+    # One message for every 404: a hidden row and a missing one answer alike.
+    return error_answer(request, 404)
 
 
 @exception_view_config(BadCSRFOrigin)
@@ -171,8 +171,9 @@ def http_exception(exc: HTTPException, request):
         for name, value in exc.headers.items()
         if name in ("Allow", "Retry-After", "WWW-Authenticate")
     }
-    detail = exc.detail if isinstance(exc.detail, str) else None
-    return error_answer(request, exc.code, detail, headers=headers)
+    # Our own message for the status, never the exception's detail: it may
+    # quote the request (a header holding a token, say).
+    return error_answer(request, exc.code, headers=headers)
 
 
 def is_check_violation(exc: IntegrityError) -> bool:
@@ -197,8 +198,23 @@ def integrity_error(exc, request):
 @exception_view_config(psycopg.OperationalError)
 @exception_view_config(sqlite3.OperationalError)
 def database_unavailable(exc, request):
-    log.warning("database unavailable: %s", exc.__class__.__name__)
+    request.registry.dh_outage.failed(exc.__class__.__name__)
+    drop_request_connection(request)
     return error_answer(request, 503, headers={"Retry-After": RETRY_AFTER_SECONDS})
+
+
+def drop_request_connection(request) -> None:
+    """The database went away, maybe under another of the request's
+    connections: its own is not to be trusted either. Invalidated, it is not
+    rolled back when pyramid_tm aborts the transaction after this view (a
+    rollback on a dead connection fails, with a traceback in the log)."""
+    session = request.__dict__.get("dbsession")
+    if session is None or not session.in_transaction():
+        return
+    try:
+        session.connection().invalidate()
+    except SQLAlchemyError:
+        pass
 
 
 @exception_view_config(DBAPIError)

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import logging
-
 from pyramid.view import view_config
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -10,8 +8,6 @@ from ..responses import json_response
 from ..security.permissions import Permission
 from .errors import RETRY_AFTER_SECONDS
 
-log = logging.getLogger(__name__)
-
 
 @view_config(route_name="healthz", request_method="GET", permission=Permission.PUBLIC)
 def healthz(request):
@@ -19,7 +15,7 @@ def healthz(request):
     try:
         request.dbsession.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
-        log.warning("health check: database unavailable (%s)", exc.__class__.__name__)
+        request.registry.dh_outage.failed(exc.__class__.__name__)
         return json_response(
             {"status": "unavailable"}, status=503, headers={"Retry-After": RETRY_AFTER_SECONDS}
         )

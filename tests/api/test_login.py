@@ -117,13 +117,13 @@ def test_open_redirect_attempts_land_on_the_root(testapp, factory, target):
     form["password"] = PASSWORD
     form["next"].force_value(target)
     response = form.submit(status=303)
-    assert response.location == "http://localhost/"
+    assert response.location == "/"
 
 
 def test_a_same_site_next_is_kept(testapp, factory):
     user = factory.user()
     response = form_login(testapp, user.email, next_path="/account/security%3Fpage%3D2", status=303)
-    assert response.location == "http://localhost/account/security?page=2"
+    assert response.location == "/account/security?page=2"
 
 
 def test_cookie_flags_in_development(testapp, factory):
@@ -206,7 +206,7 @@ def test_a_revoked_session_is_refused_on_the_next_request(testapp, factory, dbse
     row.revoked_at = row.created_at
     dbsession.commit()
     testapp.get("/api/me", status=401)
-    assert testapp.get("/account/sessions", status=303).location.startswith("http://localhost/login")
+    assert testapp.get("/account/sessions", status=303).location.startswith("/login?next=")
 
 
 def test_idle_and_absolute_timeouts(make_testapp, factory, clock):

@@ -15,7 +15,7 @@ from ...services.tokens import revoke_leaked, revoke_token, token_json
 def _calling_token(request) -> ApiToken:
     identity = request.identity
     if identity.token is None:
-        raise NotFound("This request was not made with a token.")
+        raise NotFound()
     return request.dbsession.get(ApiToken, identity.token.id)
 
 

@@ -84,7 +84,7 @@ def member_put(request):
     user_id = _member_id(request)
     user = request.dbsession.get(User, user_id)
     if user is None:
-        raise NotFound("No such user.")
+        raise NotFound()
     membership, added = set_member_role(request.dbsession, request.context.id, user_id, body.role)
     request.response.status = 201 if added else 200
     return {"user_id": user_id, "username": user.username, "role": membership.role}
@@ -94,7 +94,7 @@ def member_put(request):
              permission=Permission.PROJECT_ADMIN)
 def member_delete(request):
     if not remove_member(request.dbsession, request.context.id, _member_id(request)):
-        raise NotFound("This user is not a member.")
+        raise NotFound()
     return HTTPNoContent()
 
 

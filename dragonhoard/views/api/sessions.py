@@ -29,7 +29,7 @@ def session_revoke(request):
     session_id = path_id(request)
     if not revoke_session(request.dbsession, identity.user_id, session_id,
                           request.settings.session_idle_seconds):
-        raise NotFound("No such session.")
+        raise NotFound()
     request.bookkeeping.audit("session:revoked", identity.user_id, session_id=session_id)
     headers = forget(request) if session_id == identity.session.id else []
     return HTTPNoContent(headers=headers)
