@@ -48,7 +48,11 @@ class PostgresDialect:
 
     @staticmethod
     def timestamp(value: Any) -> datetime | None:
-        return value
+        # psycopg gives the server's TimeZone; a transaction pooler may hand
+        # out connections whose TimeZone no startup option set.
+        if value is None or value.tzinfo is UTC:
+            return value
+        return value.astimezone(UTC)
 
 
 class SQLiteDialect:
