@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from ..models import ApiTokenProject, Membership, Project, User
+from ..models.locks import lock_row
 from ..security.identity import Identity
 from . import Conflict
 from .pagination import paginate
@@ -56,10 +57,10 @@ def list_members(dbsession: Session, project_id: int, *, page: int, per_page: in
 
 
 def _lock_project(dbsession: Session, project_id: int) -> None:
-    # Under READ COMMITTED two owners demoting each other at once would each
-    # count the other as the remaining owner; the row lock makes them take
-    # turns (DESIGN section 13). SQLite has a single writer anyway.
-    dbsession.execute(select(Project.id).where(Project.id == project_id).with_for_update())
+    # Two owners demoting each other at once would each count the other as
+    # the remaining owner; the lock makes them take turns, and the second
+    # counts after the first committed (DESIGN section 13).
+    lock_row(dbsession, Project, project_id)
 
 
 def _owners(dbsession: Session, project_id: int) -> int:

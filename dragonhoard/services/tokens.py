@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from .. import clock
@@ -22,6 +22,7 @@ from ..models import (
     ThrottleHit,
     User,
 )
+from ..models.locks import lock_row
 from ..schemas import ValidationFailed
 from ..security import tokens
 from ..security.permissions import ADMIN_SCOPE, SCOPES
@@ -31,6 +32,9 @@ from .pagination import paginate
 DEFAULT_LIFETIME_DAYS = 30
 #: The longest lifetime the command line accepts when no maximum is set.
 CLI_MAX_DAYS = 3650
+#: The latest expiry the rules allow: ``expires_at`` 9999-12-30, valid through
+#: that day. Date arithmetic stops here: a day later, datetime itself ends.
+LATEST_EXPIRY = datetime.combine(date.max, time(0), tzinfo=UTC)
 
 
 @dataclass
@@ -68,7 +72,7 @@ def expires_at_for(expiry: Expiry, now: datetime, max_days: int | None,
             raise ValidationFailed({"expires_at": "The date is in the past."})
         if max_days is not None and expiry.on_date > today + timedelta(days=max_days):
             raise ValidationFailed({"expires_at": f"Tokens here expire within {max_days} days."})
-        if expiry.on_date >= date.max:
+        if expiry.on_date >= LATEST_EXPIRY.date():
             raise ValidationFailed({"expires_at": "The date is too far away."})
         # Valid through that day: until the following midnight, UTC.
         return datetime.combine(expiry.on_date + timedelta(days=1), time(0), tzinfo=UTC)
@@ -79,9 +83,17 @@ def expires_at_for(expiry: Expiry, now: datetime, max_days: int | None,
             raise ValidationFailed({"expires_in_days": f"Choose {choices} days, a date, or never."})
         if not 1 <= expiry.days <= ceiling:
             raise ValidationFailed({"expires_in_days": f"Choose between 1 and {ceiling} days."})
-        return now + timedelta(days=expiry.days)
+        return expiry_after(now, timedelta(days=expiry.days))
     days = DEFAULT_LIFETIME_DAYS if max_days is None else min(DEFAULT_LIFETIME_DAYS, max_days)
-    return now + timedelta(days=days)
+    return expiry_after(now, timedelta(days=days))
+
+
+def expiry_after(now: datetime, lifetime: timedelta) -> datetime:
+    """``now + lifetime``, but never later than :data:`LATEST_EXPIRY` (adding
+    past datetime's last day would overflow)."""
+    if lifetime >= LATEST_EXPIRY - now:
+        return LATEST_EXPIRY
+    return now + lifetime
 
 
 def _check_scopes(owner: User, scopes: list[str]) -> list[str]:
@@ -124,8 +136,8 @@ def _check_name_free(dbsession: Session, owner: User, name: str, now: datetime,
 
 def _lock_owner(dbsession: Session, owner: User) -> None:
     # Serialises token creation per user, so that two requests cannot both
-    # find a name free (PostgreSQL; SQLite has one writer at a time anyway).
-    dbsession.execute(select(User.id).where(User.id == owner.id).with_for_update())
+    # find a name free: the second looks after the first committed.
+    lock_row(dbsession, User, owner.id)
 
 
 def _insert(dbsession: Session, owner: User, *, name: str, scopes: list[str], expires_at,
@@ -169,27 +181,92 @@ def owned_token(dbsession: Session, owner_id: int, token_id: int) -> ApiToken | 
     ).first()
 
 
+@dataclass
+class Rotation:
+    """A rotated token, its secret, and what today's rules took off it."""
+
+    token: ApiToken
+    secret: str
+    dropped_scopes: list[str]
+    dropped_projects: list[str]
+
+
 def rotate_token(dbsession: Session, owner: User, old: ApiToken, *,
-                 max_days: int | None) -> tuple[ApiToken, str]:
+                 max_days: int | None) -> Rotation:
     """A new secret with the same name, scopes, restriction and networks, for
-    the same length of time counted from now; the old one is revoked at once."""
+    the same length of time counted from now; the old one is revoked at once.
+
+    Today's rules apply: what the owner may no longer give a token (``admin``,
+    projects they left) is dropped, and the answer says so.
+    """
     now = clock.now()
-    if not old.is_live(now):
+    if not _revoke_if_live(dbsession, old, now):
         raise Conflict("A revoked or expired token cannot be rotated.")
+    scopes = [scope for scope in old.scope_list if _may_give(owner, scope)]
+    projects, dropped_projects = _restriction_today(dbsession, owner, old)
+    token, secret = _insert(dbsession, owner, name=old.name, scopes=scopes,
+                            expires_at=_rotated_expiry(old, now, max_days), projects=projects,
+                            networks=old.network_list, now=now, rotated_from=old.id)
+    dropped_scopes = [scope for scope in old.scope_list if scope not in scopes]
+    return Rotation(token, secret, dropped_scopes, dropped_projects)
+
+
+def _revoke_if_live(dbsession: Session, token: ApiToken, now: datetime) -> bool:
+    """Revoke the token if it is still live; False when it is not.
+
+    One conditional UPDATE rather than a check and a write: of two rotations
+    at once, the second waits for the first's row lock (PostgreSQL re-checks
+    the condition then) or for the write lock (SQLite), and finds it revoked.
+    """
+    result = dbsession.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.id == token.id,
+            ApiToken.revoked_at.is_(None),
+            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
+        )
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    # The loaded row reads revoked_at again, from the database, when asked.
+    dbsession.expire(token, ["revoked_at"])
+    return result.rowcount == 1
+
+
+def _may_give(owner: User, scope: str) -> bool:
+    return scope in SCOPES and (scope != ADMIN_SCOPE or owner.is_admin)
+
+
+def _restriction_today(dbsession: Session, owner: User,
+                       old: ApiToken) -> tuple[list[Project] | None, list[str]]:
+    """The old token's projects the owner may still restrict a token to, and
+    the slugs of those they may not. A restricted token stays restricted,
+    maybe to no project at all: rotating never widens a token."""
+    if not old.is_restricted:
+        return None, []
+    projects = [link.project for link in old.project_links]
+    if owner.is_admin or not projects:
+        return projects, []
+    member_of = set(dbsession.scalars(
+        select(Membership.project_id).where(
+            Membership.user_id == owner.id,
+            Membership.project_id.in_([project.id for project in projects]),
+        )
+    ))
+    kept = [project for project in projects if project.id in member_of]
+    return kept, [project.slug for project in projects if project.id not in member_of]
+
+
+def _rotated_expiry(old: ApiToken, now: datetime, max_days: int | None) -> datetime | None:
+    """The old token's lifetime counted from now (never: still never), both
+    capped by the maximum where one is set."""
     if old.expires_at is None:
         lifetime = None if max_days is None else timedelta(days=max_days)
     else:
         lifetime = old.expires_at - old.created_at
         if max_days is not None:
             lifetime = min(lifetime, timedelta(days=max_days))
-    projects = None
-    if old.is_restricted:
-        projects = [link.project for link in old.project_links]
-    old.revoked_at = now
-    dbsession.flush()
-    return _insert(dbsession, owner, name=old.name, scopes=old.scope_list,
-                   expires_at=None if lifetime is None else now + lifetime, projects=projects,
-                   networks=old.network_list, now=now, rotated_from=old.id)
+    return None if lifetime is None else expiry_after(now, lifetime)
 
 
 def revoke_token(token: ApiToken) -> bool:
@@ -252,6 +329,15 @@ def token_json(token: ApiToken, *, secret: str | None = None) -> dict:
             last_used_ip=token.last_used_ip,
             rotated_from=token.rotated_from,
         )
+    return data
+
+
+def rotation_json(rotation: Rotation) -> dict:
+    """The rotate answer: the create answer, the token it replaces, and what
+    today's rules dropped (empty lists: nothing)."""
+    data = token_json(rotation.token, secret=rotation.secret)
+    data["rotated_from"] = rotation.token.rotated_from
+    data["dropped"] = {"scopes": rotation.dropped_scopes, "projects": rotation.dropped_projects}
     return data
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import UTC, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
-from dragonhoard.models import ApiToken, AuditEvent
+from dragonhoard.models import ApiToken, AuditEvent, Membership
 from dragonhoard.security.tokens import hash_token
 
 from ..helpers import bearer, login
@@ -49,6 +49,8 @@ def test_create_show_once_list_use_rotate_revoke(session, dbsession, clock):
     rotated = testapp.post(f"/api/tokens/{created['id']}/rotate", headers=headers, status=201).json
     assert rotated["id"] != created["id"] and rotated["token"] != secret
     assert rotated["name"] == "deploy" and rotated["scopes"] == created["scopes"]
+    assert rotated["rotated_from"] == created["id"]
+    assert rotated["dropped"] == {"scopes": [], "projects": []}
     response = testapp.get("/api/me", headers=bearer(secret), status=401)
     assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
     testapp.get("/api/me", headers=bearer(rotated["token"]))
@@ -175,6 +177,68 @@ def test_rotating_a_never_expiring_token_under_a_maximum(make_testapp, factory, 
     headers = {"X-CSRF-Token": login(capped, user)}
     rotated = capped.post(f"/api/tokens/{_row.id}/rotate", headers=headers, status=201).json
     assert rotated["expires_at"] == (clock.at + timedelta(days=45)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_rotating_a_token_that_expires_on_the_last_day_there_is(session, clock):
+    """A lifetime counted from now may not run past the latest expiry a date
+    can give (9999-12-31T00:00Z): it stops there rather than overflowing."""
+    testapp, user, headers = session
+    created = create(testapp, headers, expires_at="9999-12-30").json
+    assert created["expires_at"] == "9999-12-31T00:00:00Z"
+    create(testapp, headers, name="later", expires_at="9999-12-31", status=422)
+    clock.advance(days=3)
+    headers = {"X-CSRF-Token": login(testapp, user)}
+    rotated = testapp.post(f"/api/tokens/{created['id']}/rotate", headers=headers, status=201).json
+    assert rotated["expires_at"] == "9999-12-31T00:00:00Z"
+    again = testapp.post(f"/api/tokens/{rotated['id']}/rotate", headers=headers, status=201).json
+    assert again["expires_at"] == "9999-12-31T00:00:00Z"
+
+
+def test_rotation_drops_admin_when_the_owner_is_no_longer_an_admin(testapp, factory, dbsession):
+    admin = factory.user(is_admin=True)
+    kept, _ = factory.token(admin, name="kept", scopes=["admin", "user:read"])
+    dropped, _ = factory.token(admin, name="dropped", scopes=["admin", "user:read"])
+    headers = {"X-CSRF-Token": login(testapp, admin)}
+    still_admin = testapp.post(f"/api/tokens/{kept.id}/rotate", headers=headers, status=201).json
+    assert still_admin["scopes"] == ["admin", "user:read"]
+    assert still_admin["dropped"] == {"scopes": [], "projects": []}
+    admin.is_admin = False
+    dbsession.commit()
+    rotated = testapp.post(f"/api/tokens/{dropped.id}/rotate", headers=headers, status=201).json
+    assert rotated["scopes"] == ["user:read"]
+    assert rotated["dropped"] == {"scopes": ["admin"], "projects": []}
+    assert rotated["rotated_from"] == dropped.id
+    assert dbsession.get(ApiToken, rotated["id"]).scope_list == ["user:read"]
+
+
+def test_rotation_drops_the_projects_the_owner_left(session, factory, dbsession):
+    """The new token stays restricted, to the projects its owner still
+    belongs to: maybe to none at all, never to every project."""
+    testapp, user, headers = session
+    erebor = factory.project(slug="erebor", members={user: "viewer"})
+    moria = factory.project(slug="moria", members={user: "owner"})
+    token, _ = factory.token(user, projects=[erebor, moria], scopes=["project:read"])
+    dbsession.execute(delete(Membership).where(Membership.project_id == moria.id))
+    dbsession.commit()
+    rotated = testapp.post(f"/api/tokens/{token.id}/rotate", headers=headers, status=201).json
+    assert rotated["projects"] == ["erebor"] and rotated["scopes"] == ["project:read"]
+    assert rotated["dropped"] == {"scopes": [], "projects": ["moria"]}
+    dbsession.execute(delete(Membership).where(Membership.project_id == erebor.id))
+    dbsession.commit()
+    last = testapp.post(f"/api/tokens/{rotated['id']}/rotate", headers=headers, status=201).json
+    assert last["projects"] == [] and last["dropped"] == {"scopes": [], "projects": ["erebor"]}
+    row = dbsession.get(ApiToken, last["id"])
+    assert row.is_restricted and row.project_links == []
+
+
+def test_an_admins_rotation_keeps_projects_they_are_not_a_member_of(testapp, factory):
+    admin = factory.user(is_admin=True)
+    theirs = factory.project(slug="angband")
+    token, _ = factory.token(admin, projects=[theirs])
+    headers = {"X-CSRF-Token": login(testapp, admin)}
+    rotated = testapp.post(f"/api/tokens/{token.id}/rotate", headers=headers, status=201).json
+    assert rotated["projects"] == ["angband"]
+    assert rotated["dropped"] == {"scopes": [], "projects": []}
 
 
 def test_rotating_a_revoked_or_expired_token_is_409(session, factory, clock):

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from dragonhoard.models import ApiToken
+from dragonhoard.services.tokens import LATEST_EXPIRY
 
 from ..factories import PASSWORD
 from ..helpers import bearer, form_login
@@ -53,6 +55,44 @@ def test_form_errors_are_shown_and_nothing_is_created(testapp, factory, dbsessio
     assert dbsession.scalars(select(ApiToken.id)).all() == []
 
 
+#: A form that creates a token, every field filled in.
+GOOD_FORM = {"name": "laptop", "scopes": "treasure:read", "expiry": "7", "restrict": "on",
+             "projects": "erebor", "networks": "10.0.0.0/8"}
+
+
+@pytest.mark.parametrize("field, value", [
+    (None, None),
+    ("name", "lap\x00top"),
+    ("scopes", "treasure:read\x00"),
+    ("expiry", "7\x00"),
+    ("expires_on", "2030-01-01\x00"),
+    ("restrict", "on\x00"),
+    ("projects", "erebor\x00"),
+    ("networks", "10.0.0.0/8\x00"),
+    ("networks", "\x00"),
+])
+def test_a_nul_in_any_field_is_refused_and_writes_nothing(testapp, factory, dbsession, field,
+                                                          value):
+    """Every field passes the JSON body's validation: NUL never reaches the
+    database (PostgreSQL's text refuses it). ``None``: the same form, good."""
+    user = factory.user()
+    factory.project(slug="erebor", members={user: "viewer"})
+    form_login(testapp, user.email)
+    fields = dict(GOOD_FORM, csrf_token=testapp.get("/tokens").forms[1]["csrf_token"].value)
+    if field == "expires_on":
+        fields["expiry"] = "date"
+    if field is None:
+        testapp.post("/tokens", fields, status=201)
+        assert len(dbsession.scalars(select(ApiToken.id)).all()) == 1
+        return
+    fields[field] = value
+    response = testapp.post("/tokens", fields, status=400)
+    assert "\x00" not in response.text
+    assert response.html.find(class_="field-error") is not None
+    assert response.forms[1].action == "/tokens" and response.forms[1]["name"].value
+    assert dbsession.scalars(select(ApiToken.id)).all() == []
+
+
 def test_creating_outside_sudo_asks_for_the_password(testapp, factory, clock, dbsession):
     user = factory.user()
     form_login(testapp, user.email)
@@ -91,6 +131,41 @@ def test_rotate_button(testapp, factory):
     new_secret = response.html.find(id="new-token").text.strip()
     testapp.get("/api/me", headers=bearer(new_secret))
     testapp.get("/api/me", headers=bearer(secret), status=401)
+
+
+def test_rotate_button_at_the_end_of_the_calendar(testapp, factory, dbsession, clock):
+    user = factory.user()
+    token, _ = factory.token(user, name="ci", expires_at=LATEST_EXPIRY,
+                             created_at=clock.at - timedelta(days=10))
+    form_login(testapp, user.email)
+    listing = testapp.get("/tokens")
+    form = next(f for f in listing.forms.values() if f.action == f"/tokens/{token.id}/rotate")
+    response = form.submit(status=201)
+    assert "Expires: 9999-12-31 00:00 UTC." in response.text
+    new = dbsession.scalars(select(ApiToken).where(ApiToken.rotated_from == token.id)).one()
+    assert new.expires_at == LATEST_EXPIRY
+
+
+def test_rotate_button_says_what_was_dropped(testapp, factory, dbsession):
+    user = factory.user(is_admin=True)
+    kept = factory.project(slug="erebor", members={user: "viewer"})
+    left = factory.project(slug="moria")
+    token, _ = factory.token(user, name="ci", scopes=["admin", "treasure:read"],
+                             projects=[kept, left])
+    other, _ = factory.token(user, name="other", scopes=["treasure:read"])
+    user.is_admin = False
+    dbsession.commit()
+    form_login(testapp, user.email)
+    listing = testapp.get("/tokens")
+    form = next(f for f in listing.forms.values() if f.action == f"/tokens/{token.id}/rotate")
+    response = form.submit(status=201)
+    assert response.html.find(id="dropped").text == (
+        "Rotating applies today's rules: the new token no longer has the scope admin"
+        " or the project moria.")
+    assert "Scopes: treasure:read." in response.text
+    listing = testapp.get("/tokens")
+    form = next(f for f in listing.forms.values() if f.action == f"/tokens/{other.id}/rotate")
+    assert form.submit(status=201).html.find(id="dropped") is None
 
 
 def test_the_page_warns_of_tokens_expiring_soon(testapp, factory, clock):

@@ -20,6 +20,7 @@ from ...services.tokens import (
     owned_token,
     revoke_token,
     rotate_token,
+    rotation_json,
     token_json,
 )
 
@@ -29,7 +30,15 @@ def require_sudo(request) -> None:
         raise reauth_required()
 
 
+def token_request(body: TokenCreate) -> TokenRequest:
+    """A validated create body as the service's request (the pages' form too)."""
+    return TokenRequest(name=body.name, scopes=body.scopes, expiry=expiry_from(body),
+                        projects=body.projects, allowed_networks=body.allowed_networks)
+
+
 def expiry_from(body: TokenCreate) -> Expiry:
+    """What the body asks for: ``expires_in_days`` (null: never), ``expires_at``
+    or neither; both is 422."""
     sent = body.model_fields_set
     if "expires_in_days" in sent and "expires_at" in sent:
         message = "Send expires_in_days or expires_at, not both."
@@ -60,9 +69,7 @@ def token_create(request):
     body = parse_json(request, TokenCreate)
     owner = request.dbsession.get(User, request.identity.user_id)
     token, secret = create_token(
-        request.dbsession, owner,
-        TokenRequest(name=body.name, scopes=body.scopes, expiry=expiry_from(body),
-                     projects=body.projects, allowed_networks=body.allowed_networks),
+        request.dbsession, owner, token_request(body),
         max_days=request.settings.token_max_lifetime_days, allowed_days=EXPIRY_CHOICES,
     )
     request.bookkeeping.audit("token:created", owner.id, token_id=token.id, name=token.name,
@@ -75,7 +82,7 @@ def owned_token_or_404(request) -> ApiToken:
     """The caller's token named in the path (another user's is not found)."""
     token = owned_token(request.dbsession, request.identity.user_id, path_id(request))
     if token is None:
-        raise NotFound("No such token.")
+        raise NotFound()
     return token
 
 
@@ -94,9 +101,9 @@ def token_rotate(request):
     require_sudo(request)
     old = owned_token_or_404(request)
     owner = request.dbsession.get(User, old.owner_id)
-    token, secret = rotate_token(request.dbsession, owner, old,
-                                 max_days=request.settings.token_max_lifetime_days)
-    request.bookkeeping.audit("token:rotated", owner.id, token_id=token.id, rotated_from=old.id,
-                              name=token.name)
+    rotation = rotate_token(request.dbsession, owner, old,
+                            max_days=request.settings.token_max_lifetime_days)
+    request.bookkeeping.audit("token:rotated", owner.id, token_id=rotation.token.id,
+                              rotated_from=old.id, name=rotation.token.name)
     request.response.status = 201
-    return token_json(token, secret=secret)
+    return rotation_json(rotation)

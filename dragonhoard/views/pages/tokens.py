@@ -2,7 +2,7 @@
 changes need the password entered recently (sudo mode)."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
@@ -10,25 +10,30 @@ from sqlalchemy import select
 
 from ... import clock
 from ...models import Membership, Project, User
-from ...schemas import ValidationFailed
-from ...schemas.tokens import EXPIRY_CHOICES, check_name, check_network
+from ...schemas import ValidationFailed, validate
+from ...schemas.tokens import EXPIRY_CHOICES, TokenCreate
 from ...security.permissions import ADMIN_SCOPE, SCOPES, Permission
 from ...security.sudo import in_sudo
 from ...services import Conflict
 from ...services.tokens import (
     DEFAULT_LIFETIME_DAYS,
-    Expiry,
+    Rotation,
     TokenRequest,
     create_token,
     list_tokens,
     revoke_token,
     rotate_token,
 )
-from ..api.tokens import owned_token_or_404
+from ..api.tokens import owned_token_or_404, token_request
 from .account import sudo_prompt
 from .auth import render_form
 
 EXPIRY_WARNING = timedelta(days=7)
+#: The form's words for an expiry its own controls would not send.
+FORM_MESSAGES = {
+    "expires_in_days": "Choose how long the token lives.",
+    "expires_at": "Give a date (YYYY-MM-DD).",
+}
 
 
 def _projects_for(request, user: User) -> list[Project]:
@@ -64,9 +69,9 @@ def render_tokens(request, status: int = 200, errors=None, values=None):
     )
 
 
-def show_once(request, token, secret: str, heading: str):
+def show_once(request, token, secret: str, heading: str, dropped: str | None = None):
     response = render_form(request, "token_created.jinja2", 201, token=token, secret=secret,
-                           heading=heading)
+                           heading=heading, dropped=dropped)
     # The secret must not be kept by any cache, the browser's included.
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -77,54 +82,65 @@ def tokens_page(request):
     return render_tokens(request)
 
 
-def _form_request(post) -> tuple[TokenRequest, dict]:
-    """The create form as a TokenRequest; field errors as ValidationFailed."""
-    values = {
+def _form_values(post) -> dict:
+    """The create form's fields as sent."""
+    return {
         "name": post.get("name", ""),
         "scopes": post.getall("scopes"),
         "expiry": post.get("expiry", ""),
         "expires_on": post.get("expires_on", ""),
-        "restrict": post.get("restrict") == "on",
+        "restrict": post.get("restrict"),
         "projects": post.getall("projects"),
         "networks": post.get("networks", ""),
     }
+
+
+def _form_body(values: dict) -> dict:
+    """The form as the body ``POST /api/tokens`` takes, so that every field
+    passes the same validation as there."""
+    body = {
+        "name": values["name"],
+        "scopes": values["scopes"],
+        "allowed_networks": values["networks"].split(),
+    }
+    if values["restrict"] is not None:
+        body["projects"] = values["projects"]
+    expiry = values["expiry"]
+    if expiry == "never":
+        body["expires_in_days"] = None
+    elif expiry == "date":
+        body["expires_at"] = values["expires_on"]
+    elif expiry:
+        # A short number is a number of days; anything else is refused as sent.
+        number = expiry.isascii() and expiry.isdigit() and len(expiry) < 6
+        body["expires_in_days"] = int(expiry) if number else expiry
+    return body
+
+
+def _form_errors(fields: dict[str, str]) -> dict[str, str]:
+    """The body's field errors (``allowed_networks.0``) under the form's names."""
     errors: dict[str, str] = {}
+    for location, message in fields.items():
+        name = location.split(".", 1)[0]
+        errors.setdefault(name, FORM_MESSAGES.get(name, message))
+    return errors
+
+
+def _form_request(values: dict) -> TokenRequest:
+    """The create form as a TokenRequest; field errors as ValidationFailed."""
+    if values["restrict"] not in (None, "on"):
+        raise ValidationFailed({"projects": "Tick the box, or leave it."})
     try:
-        name = check_name(values["name"])
-        if len(name) > 100:
-            raise ValueError("Use at most 100 characters.")
-    except ValueError as exc:
-        errors["name"] = str(exc)
-        name = ""
-    expiry = Expiry()  # the default lifetime, when nothing was chosen
-    if values["expiry"] == "":
-        pass
-    elif values["expiry"] == "never":
-        expiry = Expiry(never=True)
-    elif values["expiry"] == "date":
-        try:
-            expiry = Expiry(on_date=date.fromisoformat(values["expires_on"]))
-        except ValueError:
-            errors["expires_at"] = "Give a date (YYYY-MM-DD)."
-    elif values["expiry"].isascii() and values["expiry"].isdigit() and len(values["expiry"]) < 6:
-        expiry = Expiry(days=int(values["expiry"]))
-    else:
-        errors["expires_in_days"] = "Choose how long the token lives."
-    networks = []
-    for line in values["networks"].split():
-        try:
-            networks.append(check_network(line))
-        except ValueError as exc:
-            errors["allowed_networks"] = str(exc)
-    if errors:
-        raise ValidationFailed(errors)
-    return TokenRequest(
-        name=name,
-        scopes=values["scopes"],
-        expiry=expiry,
-        projects=values["projects"] if values["restrict"] else None,
-        allowed_networks=networks,
-    ), values
+        return token_request(validate(TokenCreate, _form_body(values)))
+    except ValidationFailed as exc:
+        raise ValidationFailed(_form_errors(exc.fields)) from None
+
+
+def _shown(value):
+    """A value to fill the form in again with, NUL characters made visible."""
+    if isinstance(value, list):
+        return [_shown(item) for item in value]
+    return value.replace("\x00", "\ufffd") if isinstance(value, str) else value
 
 
 @view_config(route_name="tokens", request_method="POST", permission=Permission.ACCOUNT)
@@ -132,18 +148,19 @@ def token_create_submit(request):
     if not in_sudo(request.identity):
         return sudo_prompt(request, request.route_path("tokens"), 403,
                            "Enter your password to create a token.")
-    values = {}
+    values = _form_values(request.POST)
+    shown = {name: _shown(value) for name, value in values.items()}
     try:
-        token_request, values = _form_request(request.POST)
+        wanted = _form_request(values)
         user = request.dbsession.get(User, request.identity.user_id)
         token, secret = create_token(
-            request.dbsession, user, token_request,
+            request.dbsession, user, wanted,
             max_days=request.settings.token_max_lifetime_days, allowed_days=EXPIRY_CHOICES,
         )
     except ValidationFailed as exc:
-        return render_tokens(request, 400, errors=exc.fields, values=values or None)
+        return render_tokens(request, 400, errors=exc.fields, values=shown)
     except Conflict as exc:
-        return render_tokens(request, 409, errors={exc.field or "name": exc.message}, values=values)
+        return render_tokens(request, 409, errors={exc.field or "name": exc.message}, values=shown)
     request.bookkeeping.audit("token:created", user.id, token_id=token.id, name=token.name,
                               scopes=token.scope_list)
     return show_once(request, token, secret, "Your new token")
@@ -174,11 +191,24 @@ def token_rotate_submit(request):
                            "Enter your password to rotate a token.")
     user = request.dbsession.get(User, old.owner_id)
     try:
-        token, secret = rotate_token(request.dbsession, user, old,
-                                     max_days=request.settings.token_max_lifetime_days)
+        rotation = rotate_token(request.dbsession, user, old,
+                                max_days=request.settings.token_max_lifetime_days)
     except Conflict as exc:
         request.session.flash(exc.message)
         return HTTPSeeOther(location=request.route_path("tokens"))
+    token = rotation.token
     request.bookkeeping.audit("token:rotated", user.id, token_id=token.id, rotated_from=old.id,
                               name=token.name)
-    return show_once(request, token, secret, "Your rotated token")
+    return show_once(request, token, rotation.secret, "Your rotated token",
+                     dropped=dropped_sentence(rotation))
+
+
+def dropped_sentence(rotation: Rotation) -> str | None:
+    """What today's rules took off the rotated token, in a sentence (None: nothing)."""
+    parts = []
+    for kind, names in (("scope", rotation.dropped_scopes), ("project", rotation.dropped_projects)):
+        if names:
+            parts.append(f"the {kind}{'s' if len(names) > 1 else ''} {', '.join(names)}")
+    if not parts:
+        return None
+    return f"Rotating applies today's rules: the new token no longer has {' or '.join(parts)}."
