@@ -1,10 +1,10 @@
 """The account pages: sessions, password (behind the sudo prompt), security log."""
 from __future__ import annotations
 
-from dragonhoard.models import LoginSession
+from dragonhoard.models import LoginSession, User
 
 from ..factories import PASSWORD
-from ..helpers import form_login
+from ..helpers import form_login, login
 
 NEW_PASSWORD = "a-brand-new-hoard-password-77"
 
@@ -100,3 +100,21 @@ def test_the_dashboard_keeps_the_current_project_in_the_session(testapp, factory
     form["project"].force_value("angband")  # not the user's: the choice is cleared
     page = form.submit(status=303).follow()
     assert page.html.find(id="dashboard")["data-project"] == ""
+
+
+def test_the_sudo_and_password_forms_validate_like_their_json_twins(testapp, factory, dbsession):
+    """Every form field passes the same validation as the JSON body: a NUL or
+    an overlong password is a 400 with the form again, and changes nothing."""
+    user = factory.user()
+    csrf = login(testapp, user)
+    for password in ("\x00", "x" * 5000, ""):
+        page = testapp.post("/account/sudo", {"csrf_token": csrf, "password": password,
+                                              "next": "/tokens"}, status=400)
+        assert "Enter your password" in page.text
+        page = testapp.post("/account/password", {"csrf_token": csrf, "current_password": password,
+                                                  "new_password": "a-brand-new-passphrase-77",
+                                                  "confirm_password": "a-brand-new-passphrase-77"},
+                            status=400)
+        assert "current_password" in page.text or "password" in page.text
+    dbsession.expire_all()
+    assert dbsession.get(User, user.id).password_hash == user.password_hash

@@ -7,8 +7,9 @@ from pyramid.view import view_config
 
 from ...models import User
 from ...resources import path_id
-from ...schemas import ValidationFailed
+from ...schemas import ValidationFailed, validate
 from ...schemas.pagination import page_params
+from ...schemas.users import PasswordChange, SudoBody
 from ...security.login import confirm_password
 from ...security.permissions import Permission
 from ...security.sudo import in_sudo
@@ -35,7 +36,11 @@ def check_current_password(request, password: str):
 @view_config(route_name="account.sudo", request_method="POST", permission=Permission.ACCOUNT)
 def sudo_submit(request):
     next_path = safe_next(request.POST.get("next"))
-    _user, refusal = check_current_password(request, request.POST.get("password", ""))
+    try:
+        body = validate(SudoBody, {"password": request.POST.get("password", "")})
+    except ValidationFailed:
+        return sudo_prompt(request, next_path, 400, "Enter your password.")
+    _user, refusal = check_current_password(request, body.password)
     if refusal:
         response = sudo_prompt(request, next_path, refusal.status, refusal.message)
         response.headers.update(refusal.headers)
@@ -87,11 +92,16 @@ def password_page(request):
 def password_submit(request):
     if not in_sudo(request.identity):
         return sudo_prompt(request, request.path, 403, "Enter your password again first.")
-    new_password = request.POST.get("new_password", "")
+    try:
+        body = validate(PasswordChange, {name: request.POST.get(name, "")
+                                         for name in ("current_password", "new_password")})
+    except ValidationFailed as exc:
+        return render_form(request, "password.jinja2", 400, errors=exc.fields)
+    new_password = body.new_password
     if new_password != request.POST.get("confirm_password", ""):
         return render_form(request, "password.jinja2", 400,
                            errors={"confirm_password": "The two new passwords differ."})
-    user, refusal = check_current_password(request, request.POST.get("current_password", ""))
+    user, refusal = check_current_password(request, body.current_password)
     if refusal:
         return render_form(request, "password.jinja2", refusal.status, headers=refusal.headers,
                            errors={"current_password": refusal.message})
