@@ -35,7 +35,7 @@ import psycopg
 import webtest
 from sqlalchemy.engine import make_url
 
-from dragonhoard import main as make_dragonhoard
+from dragonhoard import application, main as make_dragonhoard
 from dragonhoard.models import get_engine
 
 from .seed import seed
@@ -188,8 +188,7 @@ def statements_per_request(database_url: str, case: Case, samples: int = 20) -> 
             with StatementLog(app.registry, Path(tmp)) as log:
                 client.request(path, method=method, **kwargs)
             total += log.count
-    app.registry.dh_engine.dispose()
-    app.registry.dh_read_engine.dispose()
+    application.dispose(application.of(app.registry))
     return total / samples
 
 

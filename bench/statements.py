@@ -10,6 +10,8 @@ from pathlib import Path
 from psycopg import pq
 from sqlalchemy import event
 
+from dragonhoard import application
+
 
 class StatementLog:
     """The statements an app sent to its database, BEGIN and COMMIT included.
@@ -23,8 +25,9 @@ class StatementLog:
     """
 
     def __init__(self, registry, tmp_path: Path) -> None:
-        self.engines = list({id(e): e for e in (registry.dh_engine, registry.dh_read_engine)}.values())
-        self.sqlite = registry.dh_engine.dialect.name == "sqlite"
+        app = application.of(registry)
+        self.engines = list({id(e): e for e in (app.engine, app.read_engine)}.values())
+        self.sqlite = app.engine.dialect.name == "sqlite"
         self.path = tmp_path / "pg-trace.log"
         self.statements: list[str] = []
         self._files = []

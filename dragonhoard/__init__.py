@@ -4,6 +4,7 @@ from __future__ import annotations
 from pyramid.config import Configurator
 from pyramid.tweens import EXCVIEW
 
+from . import application
 from .execution import make_execution_policy
 from .request import Request
 from .routes import scan_views
@@ -25,8 +26,7 @@ def main(global_config, **settings):
     settings["tm.activate_hook"] = "dragonhoard.request.needs_transaction"
 
     with Configurator(settings=settings, request_factory=Request) as config:
-        config.registry.dh_settings = dh_settings
-        config.include(".models.setup")
+        application.install(config.registry, application.build(dh_settings, settings))
         # pyramid_tm's tween, without its ``includeme``: that would add
         # ``request.tm`` through add_request_method (see request.py).
         config.add_tween("pyramid_tm.tm_tween_factory", over=EXCVIEW)

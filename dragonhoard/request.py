@@ -12,12 +12,18 @@ import pyramid_tm
 from pyramid.decorator import reify
 from pyramid.request import Request as PyramidRequest
 
-from .models.hot import cursor_for
+from . import application
+from .db import FastPath
 from .security.bookkeeping import Bookkeeping
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
     from sqlalchemy.orm import Session
 
+    from .application import Application
+    from .security.passwords import Passwords
+    from .security.policy import SecurityPolicy
+    from .security.throttle import Throttle
     from .settings import Settings
 
 SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
@@ -39,12 +45,36 @@ class Request(PyramidRequest):
         return pyramid_tm.create_tm(self)
 
     @reify
+    def app(self) -> Application:
+        return application.of(self.registry)
+
+    @reify
     def settings(self) -> Settings:
-        return self.registry.dh_settings
+        return self.app.settings
+
+    @property
+    def policy(self) -> SecurityPolicy:
+        return self.app.policy
+
+    @property
+    def passwords(self) -> Passwords:
+        return self.app.passwords
+
+    @property
+    def throttle(self) -> Throttle:
+        return self.app.throttle
 
     @property
     def is_api(self) -> bool:
         return self.path_info.startswith("/api/") or self.path_info == "/api"
+
+    @reify
+    def read_connection(self) -> Connection:
+        """A safe request's one connection (autocommit pool), for the fast
+        path and the ORM alike; given back when the request ends."""
+        connection = self.app.read_engine.connect()
+        self.add_finished_callback(lambda _request: connection.close())
+        return connection
 
     @reify
     def dbsession(self) -> Session:
@@ -52,45 +82,37 @@ class Request(PyramidRequest):
 
         For an unsafe method it joins pyramid_tm's transaction when first used
         and is committed or rolled back with the request. A safe method's
-        session only reads, without BEGIN or COMMIT, and is closed when the
-        request ends.
+        session only reads, on the request's read connection, without BEGIN
+        or COMMIT, and is closed when the request ends.
         """
-        registry = self.registry
+        app = self.app
         if self.method not in SAFE_METHODS:
-            return registry.dh_session_factory(info={"request": self})
-        session = registry.dh_read_session_factory(info={"request": self})
+            return app.session_factory(info={"request": self})
+        session = app.read_session_factory(bind=self.read_connection, info={"request": self})
         self.add_finished_callback(lambda _request: session.close())
         return session
 
     @reify
-    def db_cursor(self):
-        """The driver cursor for the hot statements (authentication, context).
-
-        A safe request reads on a connection of the autocommit pool, without a
-        transaction and without the ORM session's machinery; an unsafe one
-        uses its session's connection, so that what it reads and what it
-        writes are one transaction.
-        """
-        if self.method not in SAFE_METHODS:
-            return cursor_for(self.dbsession.connection().connection)
-        return self._read_pool_cursor()
-
-    def touch_cursor(self):
-        """A cursor outside any transaction, for the last-used times: a safe
-        request's own read connection, else one of the read pool's."""
+    def hot(self) -> FastPath:
+        """The fast path (authentication, contexts, lists) on the request's
+        connection: a safe request's read connection, or an unsafe one's
+        session connection, so that what it reads and what it writes are one
+        transaction."""
         if self.method in SAFE_METHODS:
-            return self.db_cursor
-        return self._read_pool_cursor()
+            return FastPath(lambda: self.read_connection.connection, self.app.dialect)
+        return FastPath(lambda: self.dbsession.connection().connection, self.app.dialect)
 
-    def _read_pool_cursor(self):
-        """A connection of the autocommit pool, given back when the request ends."""
-        pooled = self.registry.dh_read_engine.raw_connection()
-        self.add_finished_callback(lambda _request: pooled.close())
-        return cursor_for(pooled)
+    @reify
+    def touch_path(self) -> FastPath:
+        """Where the last-used times are written: outside any transaction, on
+        a safe request's own read connection, else on one of the read pool's."""
+        if self.method in SAFE_METHODS:
+            return self.hot
+        return FastPath(lambda: self.read_connection.connection, self.app.dialect)
 
     @reify
     def bookkeeping(self) -> Bookkeeping:
-        return Bookkeeping.for_request(self)
+        return Bookkeeping(self.app.engine, self.client_addr, lambda: self.touch_path)
 
     @property
     def client_addr(self) -> str | None:

@@ -1,13 +1,20 @@
-"""Every route in one place, with the resource factory that loads its context."""
+"""Every route in one place, with the resource factory that loads its context.
+
+Each factory runs behind :func:`views.errors.answered_first`: a refused
+credential and a method the route does not answer are answered before any
+row is loaded.
+"""
 from __future__ import annotations
 
+from .application import of as app_of
+from .resources import projects, root_factory, treasures, users
 from .security.permissions import Permission
+from .views.errors import answered_first
 
 
 def includeme(config) -> None:
     """Every route; those of login sessions only when the session source is on."""
-    resources = "dragonhoard.resources."
-    config.set_root_factory(resources + "root_factory")
+    config.set_root_factory(answered_first(root_factory))
     config.add_static_view(
         "static", "dragonhoard:static", cache_max_age=3600, permission=Permission.PUBLIC
     )
@@ -16,9 +23,9 @@ def includeme(config) -> None:
     # JSON API: ids in paths are whole numbers; any other form is an unknown path.
     config.add_route("api.me", "/api/me")
     config.add_route("api.users", "/api/users")
-    config.add_route("api.user", r"/api/users/{id:[0-9]+}", factory=resources + "users.user_factory")
-    treasure = resources + "treasures.treasure_factory"
-    project = resources + "projects.project_factory"
+    config.add_route("api.user", r"/api/users/{id:[0-9]+}", factory=answered_first(users.user_factory))
+    treasure = answered_first(treasures.treasure_factory)
+    project = answered_first(projects.project_factory)
     add_read_routes(config, "api.treasures", "/api/treasures", None, "create")
     add_read_routes(config, "api.treasure", r"/api/treasures/{id:[0-9]+}", treasure, "change")
     config.add_route("api.projects", "/api/projects")
@@ -31,7 +38,7 @@ def includeme(config) -> None:
     config.add_route("api.token.self", "/api/tokens/self")
     config.add_route("api.credentials.revoke", "/api/credentials/revoke")
 
-    if "session" not in config.registry.dh_settings.auth_sources:
+    if "session" not in app_of(config.registry).settings.auth_sources:
         return  # An API-only deployment: no login, no pages, tokens from the command line.
 
     # Account security, for login sessions only.
@@ -98,35 +105,6 @@ ALWAYS_VIEWS = (
 def scan_views(config) -> None:
     for module in ALWAYS_VIEWS:
         config.scan(module)
-    if "session" in config.registry.dh_settings.auth_sources:
+    if "session" in app_of(config.registry).settings.auth_sources:
         for module in SESSION_VIEWS:
             config.scan(module)
-
-
-def allowed_methods(registry, route_name: str) -> list[str]:
-    """The methods some view of ``route_name``'s path answers (405's ``Allow``),
-    counting every route that shares the path (see :func:`add_read_routes`)."""
-    table = getattr(registry, "dh_allowed_methods", None)
-    if table is None:
-        by_route: dict[str, set[str]] = {}
-        for item in registry.introspector.get_category("views"):
-            intr = item["introspectable"]
-            if intr["route_name"] is None or intr["exception_only"]:
-                continue
-            methods = intr["request_methods"]
-            if isinstance(methods, str):
-                methods = (methods,)
-            found = by_route.setdefault(intr["route_name"], set())
-            if methods:
-                found.update(methods)
-                if "GET" in methods:
-                    found.add("HEAD")
-        by_pattern: dict[str, set[str]] = {}
-        patterns = {}
-        for item in registry.introspector.get_category("routes"):
-            route = item["introspectable"]
-            patterns[route["name"]] = route["pattern"]
-            by_pattern.setdefault(route["pattern"], set()).update(by_route.get(route["name"], ()))
-        table = {name: sorted(by_pattern[pattern]) for name, pattern in patterns.items()}
-        registry.dh_allowed_methods = table
-    return table.get(route_name, [])

@@ -1,6 +1,6 @@
 """Every ``dragonhoard.*`` setting, parsed and checked once, at start-up.
 
-The rest of the code reads ``request.registry.dh_settings`` (a frozen
+The rest of the code reads ``request.settings`` (a frozen
 :class:`Settings`), never the raw ini strings.
 """
 from __future__ import annotations
@@ -14,6 +14,9 @@ from typing import Any
 DEVELOPMENT_SECRET = "dragonhoard-development-secret-do-not-use-in-production"
 MIN_SECRET_LENGTH = 32
 KNOWN_AUTH_SOURCES = ("bearer", "session")
+#: What sits between the app and PostgreSQL: ``pgbouncer`` (transaction mode)
+#: turns off server-side prepared statements (models.get_engine).
+KNOWN_POOLERS = ("none", "pgbouncer")
 
 
 class ConfigError(Exception):
@@ -43,6 +46,7 @@ class Settings:
     password_max_length: int
     password_min_score: int
     db_ping_idle_seconds: int
+    db_pooler: str = "none"
 
     @property
     def session_cookie_name(self) -> str:
@@ -123,6 +127,12 @@ def load_settings(raw: Mapping[str, Any]) -> Settings:
             f" not {' '.join(sources)!r}"
         )
 
+    pooler = str(raw.get("dragonhoard.db.pooler") or "none").strip() or "none"
+    if pooler not in KNOWN_POOLERS:
+        raise ConfigError(f"dragonhoard.db.pooler must be one of {', '.join(KNOWN_POOLERS)}, not {pooler!r}")
+    if pooler != "none" and not str(raw["sqlalchemy.url"]).strip().startswith("postgresql"):
+        raise ConfigError(f"dragonhoard.db.pooler = {pooler} needs a PostgreSQL database URL")
+
     max_lifetime = _int(raw, "dragonhoard.tokens.max_lifetime_days", 0)
     settings = Settings(
         environment=environment,
@@ -146,6 +156,7 @@ def load_settings(raw: Mapping[str, Any]) -> Settings:
         password_max_length=_int(raw, "dragonhoard.password.max_length", 128, 8),
         password_min_score=_int(raw, "dragonhoard.password.min_score", 3, 0),
         db_ping_idle_seconds=_int(raw, "dragonhoard.db_ping_idle_seconds", 5, 0),
+        db_pooler=pooler,
     )
     if production and not settings.cookie_secure:
         raise ConfigError("dragonhoard.cookie_secure cannot be false in production")

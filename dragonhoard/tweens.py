@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from pyramid_retry import is_error_retryable
 
-from . import clock
+from . import application, clock
 from .security.identity import Identity
 
 #: A token that expires within this long gets Dragonhoard-Token-Expires on every answer.
@@ -26,8 +26,9 @@ CONTENT_SECURITY_POLICY = (
 
 
 def security_headers_tween_factory(handler, registry):
-    session_cookie = registry.dh_settings.session_cookie_name
-    policy = registry.dh_policy
+    app = application.of(registry)
+    session_cookie = app.settings.session_cookie_name
+    policy = app.policy
 
     def security_headers_tween(request):
         response = handler(request)

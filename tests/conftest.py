@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 
 from bench.statements import StatementLog
 from dragonhoard import clock as app_clock
-from dragonhoard import main
+from dragonhoard import application, main
 from dragonhoard.models import get_engine, get_session_factory
 from dragonhoard.models.meta import metadata
 
@@ -120,8 +120,7 @@ def app_factory(database):
 
     yield make
     for app in apps.values():
-        app.registry.dh_engine.dispose()
-        app.registry.dh_read_engine.dispose()
+        application.dispose(application.of(app.registry))
 
 
 @pytest.fixture

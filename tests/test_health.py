@@ -7,7 +7,7 @@ import pytest
 import webtest
 from sqlalchemy import text
 
-from dragonhoard import main
+from dragonhoard import application, main
 from dragonhoard.security import tokens
 
 from .conftest import BASE_SETTINGS
@@ -28,8 +28,7 @@ def unreachable(database, tmp_path):
         url = "postgresql+psycopg://postgres@127.0.0.1:9/nothing"
     app = main({}, **dict(BASE_SETTINGS, **{"sqlalchemy.url": url}))
     yield webtest.TestApp(app)
-    app.registry.dh_engine.dispose()
-    app.registry.dh_read_engine.dispose()
+    application.dispose(application.of(app.registry))
 
 
 def test_without_the_database_answers_are_503_with_retry_after(unreachable):

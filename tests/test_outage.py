@@ -10,7 +10,7 @@ import pytest
 import webtest
 from sqlalchemy.engine import make_url
 
-from dragonhoard import main
+from dragonhoard import application, main
 
 from .conftest import BASE_SETTINGS, CLIENT_ADDR
 from .factories import PASSWORD
@@ -30,8 +30,7 @@ def through_proxy(database, clean_database):
                                             .render_as_string(hide_password=False)}))
     yield webtest.TestApp(app, extra_environ={"REMOTE_ADDR": CLIENT_ADDR}), proxy
     proxy.stop()
-    app.registry.dh_engine.dispose()
-    app.registry.dh_read_engine.dispose()
+    application.dispose(application.of(app.registry))
 
 
 def outage_lines(caplog) -> list[str]:
@@ -76,7 +75,7 @@ def test_a_request_whose_other_connection_fails_first_logs_no_traceback(through_
     testapp, proxy = through_proxy
     user = factory.user()
     csrf = login(testapp, user)
-    engine = testapp.app.registry.dh_engine
+    engine = application.of(testapp.app.registry).engine
     cut = {"armed": True}
 
     def before_throttle(_conn, _cursor, statement, *_args):
@@ -109,6 +108,5 @@ def test_an_unreachable_database_is_logged_once(database, tmp_path, caplog):
         for _ in range(10):
             testapp.get("/api/treasures/1", status=503)
             testapp.get("/healthz", status=503)
-    app.registry.dh_engine.dispose()
-    app.registry.dh_read_engine.dispose()
+    application.dispose(application.of(app.registry))
     assert len(outage_lines(caplog)) == 1

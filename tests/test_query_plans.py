@@ -10,12 +10,13 @@ import json
 import pytest
 from sqlalchemy import text
 
-from dragonhoard.models.hot import PostgresDialect
-from dragonhoard.resources.projects import PROJECT_CONTEXT
-from dragonhoard.resources.treasures import TREASURE_CONTEXT
-from dragonhoard.security.sources.bearer import TOKEN_LOOKUP
-from dragonhoard.security.sources.session import SESSION_LOOKUP
-from dragonhoard.services.treasures import ADMIN, MEMBER, NOBODY, list_queries
+from dragonhoard.db.dialects import PostgresDialect
+from dragonhoard.db.queries.auth import SESSION_BY_HASH, TOKEN_BY_HASH
+from dragonhoard.db.queries.projects import PROJECT_CONTEXT
+from dragonhoard.db.queries.treasures import ADMIN, MEMBER, NOBODY, TREASURE_CONTEXT, list_statements
+from dragonhoard.db.statements import bind
+from dragonhoard.security.identity import Identity
+from dragonhoard.services.projects import members_query, projects_query
 
 DIALECT = PostgresDialect()
 
@@ -76,18 +77,20 @@ def explain(database, clean_database):
 
 
 def hot(statement, **params) -> tuple[str, tuple]:
-    return statement.text(DIALECT), tuple(params[name] for name in statement.names)
+    """The application's own statement, as the fast path sends it."""
+    return bind(statement, DIALECT, params)
 
 
-def compiled(query, **params) -> tuple[str, tuple]:
-    sql, names, defaults = query._for(DIALECT)
-    return sql, tuple(params.get(name, defaults.get(name)) for name in names)
+def orm(query) -> tuple[str, tuple]:
+    """An ORM statement of the application's, as PostgreSQL receives it."""
+    compiled = query.compile(dialect=DIALECT.sqlalchemy)
+    return compiled.string, tuple(compiled.params[name] for name in compiled.positiontup)
 
 
 def test_authentication_uses_the_secret_hash_indexes(explain):
-    indexes, scanned = explain(*hot(TOKEN_LOOKUP, token_hash="x" * 64))
+    indexes, scanned = explain(*hot(TOKEN_BY_HASH, token_hash="x" * 64))
     assert "uq_api_tokens_token_hash" in indexes and "pk_users" in indexes and not scanned
-    indexes, scanned = explain(*hot(SESSION_LOOKUP, secret_hash="x" * 64))
+    indexes, scanned = explain(*hot(SESSION_BY_HASH, secret_hash="x" * 64))
     assert "uq_login_sessions_secret_hash" in indexes and not scanned
 
 
@@ -103,32 +106,33 @@ def test_contexts_use_primary_keys_and_the_membership_index(explain):
 
 def test_lists_use_the_treasure_indexes(explain):
     page = {"limit": 50, "offset": 0, "uid": 1, "tid": None}
-    anonymous, _ = list_queries("postgresql", NOBODY, False, None, None)
-    indexes, scanned = explain(*compiled(anonymous, **page))
+    anonymous, _ = list_statements("postgresql", NOBODY, False, None, None)
+    indexes, scanned = explain(*hot(anonymous, **page))
     assert "ix_treasures_published_created" in indexes and not scanned
 
-    member, _ = list_queries("postgresql", MEMBER, False, None, None)
-    indexes, scanned = explain(*compiled(member, **page))
+    member, _ = list_statements("postgresql", MEMBER, False, None, None)
+    indexes, scanned = explain(*hot(member, **page))
     assert {"ix_treasures_created", "ix_treasures_owner_created", "ix_treasures_project_created",
             "ix_memberships_user_id"} <= indexes
     assert not scanned
 
-    by_owner, _ = list_queries("postgresql", MEMBER, True, None, None)
-    indexes, scanned = explain(*compiled(by_owner, owner=1, **page))
+    by_owner, _ = list_statements("postgresql", MEMBER, True, None, None)
+    indexes, scanned = explain(*hot(by_owner, owner=1, **page))
     assert "ix_treasures_owner_created" in indexes and not scanned
 
-    of_project, _ = list_queries("postgresql", MEMBER, False, "id", None)
-    indexes, scanned = explain(*compiled(of_project, project_id=1, **page))
+    of_project, _ = list_statements("postgresql", MEMBER, False, "id", None)
+    indexes, scanned = explain(*hot(of_project, project_id=1, **page))
     assert "ix_treasures_project_created" in indexes and not scanned
 
-    admin, _ = list_queries("postgresql", ADMIN, False, None, None)
-    indexes, scanned = explain(*compiled(admin, **page))
+    admin, _ = list_statements("postgresql", ADMIN, False, None, None)
+    indexes, scanned = explain(*hot(admin, **page))
     assert "pk_treasure_counts" in indexes and not scanned
 
 
 def test_membership_lookups_use_their_indexes(explain):
-    indexes, scanned = explain(
-        "SELECT p.slug FROM projects p JOIN memberships m ON m.project_id = p.id WHERE m.user_id = %s", (1,))
+    member = Identity(user_id=1, username="u1", email="u1@x.example", is_admin=False,
+                      created_at=None)
+    indexes, scanned = explain(*orm(projects_query(member).limit(20)))
     assert "ix_memberships_user_id" in indexes and not scanned
-    indexes, scanned = explain("SELECT user_id, role FROM memberships WHERE project_id = %s", (1,))
+    indexes, scanned = explain(*orm(members_query(1).limit(20)))
     assert "pk_memberships" in indexes and not scanned

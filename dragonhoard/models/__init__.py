@@ -5,15 +5,17 @@ autogenerate and the tests read it).
 """
 from __future__ import annotations
 
+import os
 import select
 import time
 from typing import Any
 
 import zope.sqlalchemy
 from sqlalchemy import Engine, engine_from_config, event, exc
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, configure_mappers, sessionmaker
 
-from .audit import EVENT_KINDS, AuditEvent
+from .audit import EVENT_KINDS, AuditEvent, EventKind
 from .counts import TreasureCounts
 from .login_session import LoginSession
 from .meta import Base, metadata
@@ -25,6 +27,7 @@ from .user import User, canonical_email, canonical_username, find_by_email
 
 __all__ = [
     "EVENT_KINDS",
+    "EventKind",
     "ROLES",
     "ApiToken",
     "ApiTokenProject",
@@ -99,21 +102,46 @@ class LivenessCheck:
             raise exc.DisconnectionError("the server closed the connection")
 
 
+#: libpq's wait for a new connection, unless the URL sets ``connect_timeout``:
+#: a database host that drops packets answers 503 after this, not minutes later.
+CONNECT_TIMEOUT_SECONDS = 5
+
+
+def uses_pgbouncer(settings: dict[str, Any]) -> bool:
+    """``dragonhoard.db.pooler = pgbouncer`` (settings.py checks the value)."""
+    return str(settings.get("dragonhoard.db.pooler") or "").strip() == "pgbouncer"
+
+
+def _postgres_connect_args(settings: dict[str, Any], url: str) -> dict[str, Any]:
+    """What every PostgreSQL connection is opened with.
+
+    Nothing that lives in the server's session: a transaction-mode pooler
+    (PgBouncer) hands each transaction whichever server connection is free,
+    and refuses the libpq ``options`` startup parameter. Timestamps are read
+    as UTC whatever the server's TimeZone (hot.PostgresDialect.timestamp,
+    meta.UTCDateTime), and the read pool's touches wait for the WAL flush
+    like any commit (bench/README.md measures what that costs).
+    """
+    args: dict[str, Any] = {"application_name": "dragonhoard"}
+    if "connect_timeout" not in make_url(url).query and "PGCONNECT_TIMEOUT" not in os.environ:
+        args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+    if uses_pgbouncer(settings):
+        # psycopg prepares a statement after a few runs; the pooler may run
+        # the next transaction on a server connection that never saw it.
+        args["prepare_threshold"] = None
+    return args
+
+
 def get_engine(settings: dict[str, Any], prefix: str = "sqlalchemy.", *,
                ping_idle_seconds: float = 5, **kwargs: Any) -> Engine:
     """The engine for ``settings[prefix + "url"]`` with dragonhoard's connection setup.
 
-    ``ping_idle_seconds``: see :class:`LivenessCheck` (``dragonhoard.db_ping_idle_seconds``).
+    ``ping_idle_seconds``: see :class:`LivenessCheck` (``dragonhoard.db_ping_idle_seconds``);
+    ``dragonhoard.db.pooler = pgbouncer`` in ``settings`` turns off prepared statements.
     """
     url = settings[prefix + "url"]
     if url.startswith("postgresql"):
-        # Every session speaks UTC, so timestamps come back in UTC.
-        options = "-c timezone=UTC"
-        if kwargs.get("isolation_level") == "AUTOCOMMIT":
-            # The read pool also writes last-used times, which need not wait
-            # for the WAL flush (security/bookkeeping.py).
-            options += " -c synchronous_commit=off"
-        kwargs["connect_args"] = {"options": options, "application_name": "dragonhoard"}
+        kwargs["connect_args"] = _postgres_connect_args(settings, url)
     # Statement parameters (password hashes, token hashes, emails) never reach
     # a log line or an exception's text.
     kwargs.setdefault("hide_parameters", True)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String
@@ -10,26 +11,30 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..clock import now
 from .meta import Base, UTCDateTime
 
-#: Every kind of security-log event (DESIGN section 7).
-EVENT_KINDS = (
-    "user:registered",
-    "login:success",
-    "login:failure",
-    "login:throttled",
-    "logout",
-    "session:revoked",
-    "password:changed",
-    "email:changed",
-    "sudo:success",
-    "sudo:failure",
-    "token:created",
-    "token:rotated",
-    "token:revoked",
-    "token:revoked_leak",
-    "token:refused",
-    "user:deactivated",
-    "user:activated",
-)
+class EventKind(StrEnum):
+    """Every kind of security-log event (DESIGN section 7); writing any other
+    kind is an error (``Bookkeeping.audit``)."""
+
+    USER_REGISTERED = "user:registered"
+    LOGIN_SUCCESS = "login:success"
+    LOGIN_FAILURE = "login:failure"
+    LOGIN_THROTTLED = "login:throttled"
+    LOGOUT = "logout"
+    SESSION_REVOKED = "session:revoked"
+    PASSWORD_CHANGED = "password:changed"
+    EMAIL_CHANGED = "email:changed"
+    SUDO_SUCCESS = "sudo:success"
+    SUDO_FAILURE = "sudo:failure"
+    TOKEN_CREATED = "token:created"
+    TOKEN_ROTATED = "token:rotated"
+    TOKEN_REVOKED = "token:revoked"
+    TOKEN_REVOKED_LEAK = "token:revoked_leak"
+    TOKEN_REFUSED = "token:refused"
+    USER_DEACTIVATED = "user:deactivated"
+    USER_ACTIVATED = "user:activated"
+
+
+EVENT_KINDS = tuple(kind.value for kind in EventKind)
 
 
 class AuditEvent(Base):

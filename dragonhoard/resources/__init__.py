@@ -2,18 +2,17 @@
 from the permission table (``security/permissions.py``).
 
 A factory loads its context row in one statement that also brings the
-caller's membership of the context's project (DESIGN section 12). Factories
-load nothing when the credential was refused (the answer is 400/401 anyway,
-and needs no database) or when no view answers the method (405 must not
-depend on whether the row exists).
+caller's membership of the context's project (DESIGN section 12), or raises
+:class:`NotFound`; nothing else. A refused credential and a method the route
+does not answer are answered before any factory runs (views/errors.py).
 """
 from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPNotFound
 
+from ..db import Caller
 from ..models.meta import MAX_ID
-from ..routes import allowed_methods
-from ..security.identity import Refusal
+from ..security.identity import Identity
 from ..security.permissions import Permission, build_acl
 
 
@@ -61,9 +60,8 @@ def root_factory(request) -> Root:
     return Root(request)
 
 
-def should_load(request) -> bool:
-    """False when the factory should load nothing and return the :class:`Root`."""
-    if isinstance(request.registry.dh_policy.authenticate(request), Refusal):
-        return False
-    route = request.matched_route
-    return route is None or request.method in allowed_methods(request.registry, route.name)
+def caller_of(identity: Identity | None) -> Caller:
+    """The ids a context statement needs (None: matches no membership)."""
+    if identity is None:
+        return Caller()
+    return Caller(identity.user_id, identity.token.id if identity.token is not None else None)

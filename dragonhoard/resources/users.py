@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..models import User
 from ..security.permissions import Permission, build_acl
-from . import NotFound, Root, path_id, should_load
+from . import NotFound, path_id
 
 USER_PERMISSIONS = (Permission.USER_VIEW, Permission.USER_VIEW_EMAIL, Permission.USER_EDIT,
                     Permission.AUTHENTICATED)
@@ -27,9 +27,7 @@ class UserResource:
         return build_acl(USER_PERMISSIONS, owner_id=self.user.id if self.user else None)
 
 
-def user_factory(request) -> UserResource | Root:
-    if not should_load(request):
-        return Root(request)
+def user_factory(request) -> UserResource:
     if request.identity is None:
         return UserResource(None)
     user = request.dbsession.get(User, path_id(request))

@@ -4,20 +4,15 @@ from __future__ import annotations
 from pyramid.session import JSONSerializer, SignedCookieSessionFactory
 
 from .csrf import LoginBoundCSRFStoragePolicy, csrf_required
-from .passwords import Passwords
 from .permissions import Permission
-from .policy import SecurityPolicy
-from .sources import SOURCES
-from .throttle import Throttle
 
 
 def includeme(config) -> None:
-    registry = config.registry
-    settings = registry.dh_settings
+    from ..application import of
 
-    policy = SecurityPolicy([SOURCES[name](settings) for name in settings.auth_sources])
-    registry.dh_policy = policy
-    config.set_security_policy(policy)
+    app = of(config.registry)
+    settings = app.settings
+    config.set_security_policy(app.policy)
     # Nothing is public by accident: a view without a permission needs a caller.
     config.set_default_permission(Permission.AUTHENTICATED)
 
@@ -45,5 +40,3 @@ def includeme(config) -> None:
         require_csrf=True, check_origin=False, callback=csrf_required
     )
 
-    registry.dh_passwords = Passwords(settings)
-    registry.dh_throttle = Throttle(registry.dh_engine, settings)

@@ -19,61 +19,48 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from .. import clock
-from ..models import ApiToken, AuditEvent
-from ..models.hot import HotStatement
+from ..models import ApiToken, AuditEvent, EventKind
+
+if TYPE_CHECKING:
+    from ..db import FastPath
 
 log = logging.getLogger(__name__)
 
 #: last_used_at, last_seen_at and token:refused events: at most once a minute.
 INTERVAL = timedelta(seconds=60)
 
-_TOUCH_TOKEN = """
-    UPDATE api_tokens SET last_used_at = :at, last_used_ip = :ip
-    WHERE id = (SELECT id FROM api_tokens WHERE id = :id
-                AND (last_used_at IS NULL OR last_used_at < :cutoff) {lock})
-"""
-_TOUCH_SESSION = """
-    UPDATE login_sessions SET last_seen_at = :at
-    WHERE id = (SELECT id FROM login_sessions WHERE id = :id AND last_seen_at < :cutoff {lock})
-"""
-#: {dialect: statement}: PostgreSQL skips a locked row; SQLite has no row locks.
-TOUCH_TOKEN = {
-    "postgresql": HotStatement(_TOUCH_TOKEN.format(lock="FOR UPDATE SKIP LOCKED")),
-    "sqlite": HotStatement(_TOUCH_TOKEN.format(lock="")),
-}
-TOUCH_SESSION = {
-    "postgresql": HotStatement(_TOUCH_SESSION.format(lock="FOR UPDATE SKIP LOCKED")),
-    "sqlite": HotStatement(_TOUCH_SESSION.format(lock="")),
-}
-
-
 def _skip_locked(statement, dialect_name: str):
     return statement.with_for_update(skip_locked=True) if dialect_name == "postgresql" else statement
 
 
 class Bookkeeping:
+    """The request's (or a command's) security writes, queued until :meth:`flush`.
+
+    ``touch_path`` gives the fast path that writes the last-used times
+    (``request.touch_path``); a command line writes none.
+    """
+
     def __init__(self, engine: Engine, ip: str | None,
-                 touch_cursor: Callable[[], Any] | None = None, dialect=None) -> None:
+                 touch_path: Callable[[], FastPath] | None = None) -> None:
         self.engine = engine
         self.ip = ip
-        self._touch_cursor = touch_cursor
-        self._dialect = dialect
+        self._touch_path = touch_path
         self._records: list[Callable[[Connection], None]] = []
-        self._touches: list[tuple[HotStatement, dict]] = []
+        self._touches: list[Callable[[FastPath], None]] = []
 
-    @classmethod
-    def for_request(cls, request) -> Bookkeeping:
-        registry = request.registry
-        return cls(registry.dh_engine, request.client_addr, request.touch_cursor, registry.dh_dialect)
+    def audit(self, kind: EventKind | str, user_id: int | None, **details: Any) -> None:
+        """Queue a security-log event. ``details`` must never hold a secret.
 
-    def audit(self, kind: str, user_id: int | None, **details: Any) -> None:
-        """Queue a security-log event. ``details`` must never hold a secret."""
+        ``kind`` must be one of :class:`EventKind` (DESIGN section 7): an
+        unknown kind is a programming error, raised here at once.
+        """
+        kind = EventKind(kind)
         ip, at = self.ip, clock.now()
 
         def write(conn: Connection) -> None:
@@ -86,13 +73,12 @@ class Bookkeeping:
         self._records.append(write)
 
     def touch_token(self, token_id: int) -> None:
-        at = clock.now()
-        self._touches.append((TOUCH_TOKEN, {"id": token_id, "at": at, "cutoff": at - INTERVAL,
-                                            "ip": self.ip}))
+        at, ip = clock.now(), self.ip
+        self._touches.append(lambda path: path.touch_token(token_id, at, ip, INTERVAL))
 
     def touch_session(self, session_id: int) -> None:
         at = clock.now()
-        self._touches.append((TOUCH_SESSION, {"id": session_id, "at": at, "cutoff": at - INTERVAL}))
+        self._touches.append(lambda path: path.touch_session(session_id, at, INTERVAL))
 
     def token_refused(self, token_id: int, owner_id: int, *, expired: bool) -> None:
         """A revoked or expired token was presented: log it, once a minute per token."""
@@ -112,7 +98,7 @@ class Bookkeeping:
                 conn.execute(
                     insert(AuditEvent).values(
                         user_id=owner_id,
-                        kind="token:refused",
+                        kind=EventKind.TOKEN_REFUSED,
                         ip=ip,
                         created_at=at,
                         details={"token_id": token_id, "reason": "expired" if expired else "revoked"},
@@ -152,11 +138,8 @@ class Bookkeeping:
             except SQLAlchemyError as exc:
                 log.warning("a security event was dropped: %s", exc.__class__.__name__)
 
-    def _write_touches(self, touches: list[tuple[dict, dict]]) -> None:
-        dialect = self._dialect
-        cursor = self._touch_cursor()
-        for statements, params in touches:
-            params = dict(params, at=dialect.timestamp_param(params["at"]),
-                          cutoff=dialect.timestamp_param(params["cutoff"]))
-            statements[dialect.name].run(cursor, dialect, params)
-        dialect.commit(cursor)
+    def _write_touches(self, touches: list[Callable[[FastPath], None]]) -> None:
+        path = self._touch_path()
+        for touch in touches:
+            touch(path)
+        path.commit()

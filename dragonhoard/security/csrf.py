@@ -70,7 +70,7 @@ def csrf_required(request) -> bool:
 
     It also checks the origin first, for the requests that need the token.
     """
-    outcome = request.registry.dh_policy.authenticate(request)
+    outcome = request.policy.authenticate(request)
     if isinstance(outcome, Identity):
         required = outcome.token is None
     else:
@@ -84,7 +84,7 @@ def csrf_required(request) -> bool:
 
 def login_session_id(request) -> int | None:
     """The id of the login session the request came with, if any."""
-    outcome = request.registry.dh_policy.authenticate(request)
+    outcome = request.policy.authenticate(request)
     if isinstance(outcome, Identity) and outcome.session is not None:
         return outcome.session.id
     return None

@@ -30,8 +30,8 @@ def check_password(request, email: str, password: str, *, user: User | None = No
     ``user`` is given when the account is already known (sudo, password
     change); otherwise it is looked up by email.
     """
-    throttle = request.registry.dh_throttle
-    passwords = request.registry.dh_passwords
+    throttle = request.throttle
+    passwords = request.passwords
     # Everything read on the request's own connection is read before the
     # count: a failure there must leave no hit behind (counters hold failures).
     if user is None:

@@ -1,35 +1,38 @@
-"""Projects and their members: lists the caller may see, and the owner rules."""
+"""Projects and their members: lists the caller may see, the writes, and the owner rules."""
 from __future__ import annotations
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import Select, and_, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from .. import clock
+from ..db.queries.projects import PROJECT_COLUMNS
 from ..models import ApiTokenProject, Membership, Project, User
 from ..models.locks import lock_row
+from ..schemas.shapes import member_answer, project_answer
 from ..security.identity import Identity
 from . import Conflict
 from .pagination import paginate
 
-PROJECT_KEYS = ("slug", "name", "description", "created_at", "role")
 
-
-def list_projects(dbsession: Session, identity: Identity, *, page: int, per_page: int) -> tuple[list, int]:
-    """The caller's projects with their role; an admin's list holds every
-    project (role null where not a member); a restricted token's, its own."""
-    query = select(Project.slug, Project.name, Project.description, Project.created_at,
-                   Membership.role)
+def projects_query(identity: Identity) -> Select:
+    """The caller's projects with their role, newest first; an admin's list
+    holds every project (role null where not a member); a restricted
+    token's, its own."""
+    query = select(*PROJECT_COLUMNS)
     mine = and_(Membership.project_id == Project.id, Membership.user_id == identity.user_id)
     if identity.admin_rights:
-        query = query.outerjoin(Membership, mine)
+        query = query.select_from(Project).outerjoin(Membership, mine)
     else:
-        query = query.join(Membership, mine)
+        query = query.select_from(Project).join(Membership, mine)
     if identity.is_restricted:
         listed = select(ApiTokenProject.project_id).where(ApiTokenProject.token_id == identity.token.id)
         query = query.where(Project.id.in_(listed))
-    query = query.order_by(Project.created_at.desc(), Project.id.desc())
-    rows, total = paginate(dbsession, query, page=page, per_page=per_page)
-    return [dict(zip(PROJECT_KEYS, row, strict=True)) for row in rows], total
+    return query.order_by(Project.created_at.desc(), Project.id.desc())
+
+
+def list_projects(dbsession: Session, identity: Identity, *, page: int, per_page: int) -> tuple[list, int]:
+    rows, total = paginate(dbsession, projects_query(identity), page=page, per_page=per_page)
+    return [project_answer(row) for row in rows], total
 
 
 def create_project(dbsession: Session, creator_id: int, *, slug: str, name: str,
@@ -45,15 +48,28 @@ def create_project(dbsession: Session, creator_id: int, *, slug: str, name: str,
     return project
 
 
-def list_members(dbsession: Session, project_id: int, *, page: int, per_page: int) -> tuple[list, int]:
-    query = (
+def members_query(project_id: int) -> Select:
+    return (
         select(Membership.user_id, User.username, Membership.role)
         .join(User, User.id == Membership.user_id)
         .where(Membership.project_id == project_id)
         .order_by(Membership.created_at.desc(), Membership.user_id.desc())
     )
-    rows, total = paginate(dbsession, query, page=page, per_page=per_page)
-    return [dict(zip(("user_id", "username", "role"), row, strict=True)) for row in rows], total
+
+
+def list_members(dbsession: Session, project_id: int, *, page: int, per_page: int) -> tuple[list, int]:
+    rows, total = paginate(dbsession, members_query(project_id), page=page, per_page=per_page)
+    return [member_answer(*row) for row in rows], total
+
+
+def update_project(dbsession: Session, project_id: int, changes: dict) -> None:
+    if changes:
+        dbsession.execute(update(Project).where(Project.id == project_id).values(**changes))
+
+
+def delete_project(dbsession: Session, project_id: int) -> None:
+    """Its treasures and memberships go with it (ON DELETE CASCADE)."""
+    dbsession.execute(delete(Project).where(Project.id == project_id))
 
 
 def _lock_project(dbsession: Session, project_id: int) -> None:

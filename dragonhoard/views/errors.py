@@ -8,17 +8,23 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Callable
 
 import psycopg
 from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken
-from pyramid.httpexceptions import HTTPException, HTTPForbidden, HTTPNotFound, HTTPSeeOther
+from pyramid.httpexceptions import (
+    HTTPException,
+    HTTPForbidden,
+    HTTPMethodNotAllowed,
+    HTTPNotFound,
+    HTTPSeeOther,
+)
 from pyramid.renderers import render_to_response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from ..responses import json_error
-from ..routes import allowed_methods
 from ..schemas import ApiError
 from ..security.identity import Refusal
 from ..security.policy import CredentialRefused, ScopeDenied, SessionRequired
@@ -98,10 +104,61 @@ def unauthenticated_answer(request):
     return error_answer(request, 401, headers={"WWW-Authenticate": CHALLENGE})
 
 
+def answered_first(factory: Callable) -> Callable:
+    """A route's resource factory, behind the answers that come before any row
+    is loaded: a refused credential (400/401, needs no database) and a method
+    the route does not answer (405, whether or not the row exists)."""
+
+    def load_context(request):
+        route = request.matched_route
+        if route is not None:
+            outcome = request.policy.authenticate(request)
+            if isinstance(outcome, Refusal):
+                raise HTTPForbidden(result=CredentialRefused(outcome))
+            methods = allowed_methods(request, route.name)
+            if methods and request.method not in methods:
+                raise HTTPMethodNotAllowed(headers={"Allow": ", ".join(methods)})
+        return factory(request)
+
+    return load_context
+
+
+def allowed_methods(request, route_name: str) -> list[str]:
+    """The methods some view of ``route_name``'s path answers (405's ``Allow``),
+    counting every route that shares the path (see ``routes.add_read_routes``),
+    worked out from the views' registrations on first use."""
+    app = request.app
+    table = app.allowed_methods
+    if table is None:
+        registry = request.registry
+        by_route: dict[str, set[str]] = {}
+        for item in registry.introspector.get_category("views"):
+            intr = item["introspectable"]
+            if intr["route_name"] is None or intr["exception_only"]:
+                continue
+            methods = intr["request_methods"]
+            if isinstance(methods, str):
+                methods = (methods,)
+            found = by_route.setdefault(intr["route_name"], set())
+            if methods:
+                found.update(methods)
+                if "GET" in methods:
+                    found.add("HEAD")
+        by_pattern: dict[str, set[str]] = {}
+        patterns = {}
+        for item in registry.introspector.get_category("routes"):
+            route = item["introspectable"]
+            patterns[route["name"]] = route["pattern"]
+            by_pattern.setdefault(route["pattern"], set()).update(by_route.get(route["name"], ()))
+        table = {name: sorted(by_pattern[pattern]) for name, pattern in patterns.items()}
+        app.allowed_methods = table
+    return table.get(route_name, [])
+
+
 @forbidden_view_config()
 def forbidden(exc: HTTPForbidden, request):
     result = exc.result
-    policy = request.registry.dh_policy
+    policy = request.policy
     if isinstance(result, CredentialRefused):
         return refusal_answer(request, result.refusal)
     if isinstance(result, SessionRequired):
@@ -127,15 +184,6 @@ def forbidden(exc: HTTPForbidden, request):
 
 @notfound_view_config()
 def not_found(exc, request):
-    route = request.matched_route
-    if route is not None:
-        methods = allowed_methods(request.registry, route.name)
-        if methods and request.method not in methods:
-            # On a route, a refused credential is answered first (400/401).
-            outcome = request.registry.dh_policy.authenticate(request)
-            if isinstance(outcome, Refusal):
-                return refusal_answer(request, outcome)
-            return error_answer(request, 405, headers={"Allow": ", ".join(methods)})
     # One message for every 404: a hidden row and a missing one answer alike.
     return error_answer(request, 404)
 
@@ -198,7 +246,7 @@ def integrity_error(exc, request):
 @exception_view_config(psycopg.OperationalError)
 @exception_view_config(sqlite3.OperationalError)
 def database_unavailable(exc, request):
-    request.registry.dh_outage.failed(exc.__class__.__name__)
+    request.app.outage.failed(exc.__class__.__name__)
     drop_request_connection(request)
     return error_answer(request, 503, headers={"Retry-After": RETRY_AFTER_SECONDS})
 

@@ -15,7 +15,7 @@ def healthz(request):
     try:
         request.dbsession.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
-        request.registry.dh_outage.failed(exc.__class__.__name__)
+        request.app.outage.failed(exc.__class__.__name__)
         return json_response(
             {"status": "unavailable"}, status=503, headers={"Retry-After": RETRY_AFTER_SECONDS}
         )

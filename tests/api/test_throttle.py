@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
+from dragonhoard import application
 from dragonhoard.models import AuditEvent, ThrottleHit
 from dragonhoard.security import login as login_module
 from dragonhoard.security.bookkeeping import Bookkeeping
@@ -45,7 +46,7 @@ def counters(dbsession) -> dict[str, int]:
 def keys(app, email: str, address: str = CLIENT_ADDR) -> tuple[str, str, str]:
     """The app's keys for an attempt on ``email`` from ``address``:
     (account from this address, account, address)."""
-    return login_keys(app.app.registry.dh_settings.secret, email, address)
+    return login_keys(application.of(app.app.registry).settings.secret, email, address)
 
 
 def database_gone() -> OperationalError:
@@ -191,7 +192,7 @@ def test_the_table_holds_no_email_nor_a_password_typed_in_its_place(app, factory
     api_login(app, "Owner@Example.com", "wrong-password", status=401)
     api_login(app, "OWNER@example.COM", "wrong-password", status=401)  # the same account
     api_login(app, "Hunter2-Typed-Here", "wrong-password", status=401)
-    secret = app.app.registry.dh_settings.secret.encode()
+    secret = application.of(app.app.registry).settings.secret.encode()
     owner = hmac.new(secret, b"owner@example.com", hashlib.sha256).hexdigest()
     typo = hmac.new(secret, b"hunter2-typed-here", hashlib.sha256).hexdigest()
     assert counters(dbsession) == {
@@ -316,7 +317,7 @@ def test_a_replay_after_a_take_back_counts_the_wrong_password_once(app, factory,
 def test_a_take_back_that_fails_too_hides_nothing(app, factory, dbsession, monkeypatch):
     """Best effort: the hits stay, and the answer is the first failure's."""
     user = factory.user()
-    throttle = app.app.registry.dh_throttle
+    throttle = application.of(app.app.registry).throttle
 
     class BrokenEngine:
         def begin(self):

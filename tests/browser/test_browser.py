@@ -24,7 +24,7 @@ if not os.path.exists(CHROMIUM):
 import waitress  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from dragonhoard import main  # noqa: E402
+from dragonhoard import application, main  # noqa: E402
 from dragonhoard.cli.initdb import upgrade  # noqa: E402
 from dragonhoard.models import get_engine  # noqa: E402
 
@@ -63,7 +63,7 @@ def server(tmp_path_factory):
     finally:
         httpd.close()
         thread.join(timeout=5)
-        app.registry.dh_engine.dispose()
+        application.dispose(application.of(app.registry))
         engine.dispose()
 
 

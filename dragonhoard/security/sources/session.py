@@ -14,20 +14,8 @@ from webob.cookies import make_cookie
 
 from ... import clock
 from ...models import LoginSession, User
-from ...models.hot import HotStatement
 from ..identity import Identity, SessionCredential
 from ..tokens import hash_token
-
-#: Authentication: one statement, the session joined with its user.
-SESSION_LOOKUP = HotStatement(
-    """
-    SELECT s.id, s.user_id, s.created_at, s.last_seen_at, s.expires_at, s.sudo_until,
-           s.revoked_at, u.username, u.email, u.is_admin, u.is_active, u.password_changed_at,
-           u.created_at AS user_created_at
-    FROM login_sessions s JOIN users u ON u.id = s.user_id
-    WHERE s.secret_hash = :secret_hash
-    """
-)
 
 TOUCH_INTERVAL = timedelta(seconds=60)
 
@@ -46,41 +34,33 @@ class SessionSource:
         secret = request.cookies.get(self.cookie_name)
         if not secret:
             return None
-        dialect = request.registry.dh_dialect
-        row = SESSION_LOOKUP.one(
-            request.db_cursor, dialect, {"secret_hash": hash_token(secret)}
-        )
+        row = request.hot.login_session(hash_token(secret))
         if row is None:
             return None
-        (session_id, user_id, created_at, last_seen_at, expires_at, sudo_until,
-         revoked_at, username, email, is_admin, is_active, password_changed_at,
-         user_created_at) = row  # fmt: skip
-        ts = dialect.timestamp
         now = clock.now()
-        created_at, last_seen_at, expires_at = ts(created_at), ts(last_seen_at), ts(expires_at)
         if (
-            revoked_at is not None
-            or not is_active
-            or expires_at <= now
-            or last_seen_at + self.idle <= now
+            row.revoked_at is not None
+            or not row.is_active
+            or row.expires_at <= now
+            or row.last_seen_at + self.idle <= now
             # A password change ends every session that predates it (the
             # session that made the change is replaced by a new one).
-            or ts(password_changed_at) > created_at
+            or row.password_changed_at > row.created_at
         ):
             return None
-        if now - last_seen_at >= TOUCH_INTERVAL:
-            request.bookkeeping.touch_session(session_id)
+        if now - row.last_seen_at >= TOUCH_INTERVAL:
+            request.bookkeeping.touch_session(row.id)
         return Identity(
-            user_id=user_id,
-            username=username,
-            email=email,
-            is_admin=bool(is_admin),
-            created_at=ts(user_created_at),
+            user_id=row.user_id,
+            username=row.username,
+            email=row.email,
+            is_admin=row.is_admin,
+            created_at=row.user_created_at,
             session=SessionCredential(
-                id=session_id,
-                created_at=created_at,
-                expires_at=min(expires_at, now + self.idle),
-                sudo_until=ts(sudo_until),
+                id=row.id,
+                created_at=row.created_at,
+                expires_at=min(row.expires_at, now + self.idle),
+                sudo_until=row.sudo_until,
             ),
         )
 

@@ -25,7 +25,7 @@ def password_change(request):
     refusal = confirm_password(request, user, body.current_password, via="password_change")
     if refusal:
         raise ApiError(refusal.status, refusal.error, refusal.message, headers=refusal.headers)
-    change_password(request.dbsession, request.registry.dh_passwords, user, body.new_password)
+    change_password(request.dbsession, request.passwords, user, body.new_password)
     # Every session ended with the change; this one goes on with a new secret.
     headers = remember(request, user.id, user=user, new_csrf=False)
     request.bookkeeping.audit("password:changed", user.id)

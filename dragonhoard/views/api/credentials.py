@@ -38,7 +38,7 @@ def token_self_revoke(request):
              permission=Permission.PUBLIC, require_csrf=False)
 def leak_report(request):
     """Anyone may report tokens found in public: 202 whatever was found."""
-    decision = request.registry.dh_throttle.leak_report(request)
+    decision = request.throttle.leak_report(request)
     if not decision.allowed:
         raise ApiError(429, "too_many_requests", "Too many reports; try again later.",
                        headers={"Retry-After": str(decision.retry_after)})

@@ -3,21 +3,23 @@ from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPNoContent
 from pyramid.view import view_config
-from sqlalchemy import delete, update
 
-from ...models import Project, User
+from ...models import User
 from ...resources import NotFound, path_id
 from ...responses import json_response
 from ...schemas import ValidationFailed, parse_json
 from ...schemas.pagination import page_json, page_params
+from ...schemas.shapes import member_answer, project_answer
 from ...schemas.treasures import MemberRole, ProjectCreate, ProjectEdit, TreasureCreate
 from ...security.permissions import Permission
 from ...services.projects import (
     create_project,
+    delete_project,
     list_members,
     list_projects,
     remove_member,
     set_member_role,
+    update_project,
 )
 from ...services.treasures import list_treasures
 from .treasures import create_in, list_filters
@@ -37,8 +39,8 @@ def project_create(request):
     project = create_project(request.dbsession, request.identity.user_id, slug=body.slug,
                              name=body.name, description=body.description)
     request.response.status = 201
-    return {"slug": project.slug, "name": project.name, "description": project.description,
-            "created_at": project.created_at, "role": "owner"}
+    return project_answer((project.slug, project.name, project.description, project.created_at,
+                           "owner"))
 
 
 @view_config(route_name="api.project", request_method="GET", permission=Permission.PROJECT_VIEW)
@@ -51,8 +53,7 @@ def project_get(request):
 def project_edit(request):
     context = request.context
     changes = parse_json(request, ProjectEdit).model_dump(exclude_unset=True)
-    if changes:
-        request.dbsession.execute(update(Project).where(Project.id == context.id).values(**changes))
+    update_project(request.dbsession, context.id, changes)
     data = context.to_json()
     data.update(changes)
     return data
@@ -60,8 +61,7 @@ def project_edit(request):
 
 @view_config(route_name="api.project.change", request_method="DELETE", permission=Permission.PROJECT_ADMIN)
 def project_delete(request):
-    # Treasures and memberships go with it (ON DELETE CASCADE).
-    request.dbsession.execute(delete(Project).where(Project.id == request.context.id))
+    delete_project(request.dbsession, request.context.id)
     return HTTPNoContent()
 
 
@@ -87,7 +87,7 @@ def member_put(request):
         raise NotFound()
     membership, added = set_member_role(request.dbsession, request.context.id, user_id, body.role)
     request.response.status = 201 if added else 200
-    return {"user_id": user_id, "username": user.username, "role": membership.role}
+    return member_answer(user_id, user.username, membership.role)
 
 
 @view_config(route_name="api.project.member", request_method="DELETE",
@@ -104,7 +104,7 @@ def project_treasures(request):
     page, per_page = page_params(request)
     filters = list_filters(request)
     filters.pop("project_slug", None)
-    items, total = list_treasures(request.db_cursor, request.registry.dh_dialect, request.identity,
+    items, total = list_treasures(request.hot, request.identity,
                                   page=page, per_page=per_page, project_id=request.context.id,
                                   **filters)
     return json_response(page_json(items, page, per_page, total))

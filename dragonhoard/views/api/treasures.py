@@ -3,18 +3,17 @@ from __future__ import annotations
 
 from pyramid.httpexceptions import HTTPNoContent
 from pyramid.view import view_config
-from sqlalchemy import delete
 
-from ...models import Treasure
 from ...models.meta import MAX_ID
 from ...resources.projects import SLUG, load_project
 from ...responses import json_response
 from ...schemas import ValidationFailed, parse_json
 from ...schemas.pagination import WHOLE_NUMBER, page_json, page_params
+from ...schemas.shapes import treasure_answer_of
 from ...schemas.treasures import TreasureCreate, TreasureEdit
-from ...security.checks import require
+from ...security.checks import may_view, require
 from ...security.permissions import Permission
-from ...services.treasures import create_treasure, list_treasures, treasure_json, update_treasure
+from ...services.treasures import create_treasure, delete_treasure, list_treasures, update_treasure
 
 
 def list_filters(request) -> dict:
@@ -40,7 +39,7 @@ def list_filters(request) -> dict:
 @view_config(route_name="api.treasures", request_method="GET", permission=Permission.PUBLIC)
 def treasures_list(request):
     page, per_page = page_params(request)
-    items, total = list_treasures(request.db_cursor, request.registry.dh_dialect, request.identity,
+    items, total = list_treasures(request.hot, request.identity,
                                   page=page, per_page=per_page, **list_filters(request))
     return json_response(page_json(items, page, per_page, total))
 
@@ -50,7 +49,7 @@ def create_in(request, body: TreasureCreate, project) -> dict:
     treasure = create_treasure(request.dbsession, request.identity.user_id,
                                project.id if project else None, fields)
     request.response.status = 201
-    return treasure_json(treasure, project.slug if project else None)
+    return treasure_answer_of(treasure, project.slug if project else None)
 
 
 @view_config(route_name="api.treasures.create", request_method="POST", renderer="json",
@@ -61,7 +60,7 @@ def treasure_create(request):
     if body.project is not None:
         project = load_project(request, body.project)
         # A project the caller may not see is as unknown as one that does not exist.
-        if project is None or not request.registry.dh_policy.may_view(request, project):
+        if project is None or not may_view(request, project):
             raise ValidationFailed({"project": "No such project."})
         require(request, Permission.PROJECT_TREASURE_CREATE, project)
     return create_in(request, body, project)
@@ -86,5 +85,5 @@ def treasure_edit(request):
 
 @view_config(route_name="api.treasure.change", request_method="DELETE", permission=Permission.TREASURE_DELETE)
 def treasure_delete(request):
-    request.dbsession.execute(delete(Treasure).where(Treasure.id == request.context.id))
+    delete_treasure(request.dbsession, request.context.id)
     return HTTPNoContent()

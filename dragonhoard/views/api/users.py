@@ -23,7 +23,7 @@ from ...services.users import check_available, register_user
 def register(request):
     """201 with the new user; it does not log in."""
     body = parse_json(request, Registration)
-    user = register_user(request.dbsession, request.registry.dh_passwords,
+    user = register_user(request.dbsession, request.passwords,
                          email=body.email, username=body.username, password=body.password)
     request.bookkeeping.audit("user:registered", user.id)
     request.response.status = 201

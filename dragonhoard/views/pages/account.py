@@ -106,7 +106,7 @@ def password_submit(request):
         return render_form(request, "password.jinja2", refusal.status, headers=refusal.headers,
                            errors={"current_password": refusal.message})
     try:
-        change_password(request.dbsession, request.registry.dh_passwords, user, new_password)
+        change_password(request.dbsession, request.passwords, user, new_password)
     except ValidationFailed as exc:
         return render_form(request, "password.jinja2", 400, errors=exc.fields)
     headers = remember(request, user.id, user=user, new_csrf=False)

@@ -77,7 +77,7 @@ def register_submit(request):
     values = {name: request.POST.get(name, "") for name in ("email", "username")}
     try:
         body = Registration.model_validate(dict(values, password=request.POST.get("password", "")))
-        user = register_user(request.dbsession, request.registry.dh_passwords,
+        user = register_user(request.dbsession, request.passwords,
                              email=body.email, username=body.username, password=body.password)
     except ValidationError as exc:
         return render_form(request, "register.jinja2", 400, values=values, errors=field_errors(exc))

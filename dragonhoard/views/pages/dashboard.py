@@ -7,6 +7,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.view import view_config
 
 from ...resources.projects import load_project
+from ...security.checks import may_view
 from ...security.permissions import Permission
 from .auth import render_form
 
@@ -17,7 +18,7 @@ CURRENT_PROJECT = "current_project"
 def dashboard(request):
     slug = request.session.get(CURRENT_PROJECT)
     project = load_project(request, slug) if slug else None
-    if project is not None and not request.registry.dh_policy.may_view(request, project):
+    if project is not None and not may_view(request, project):
         project = None
     return render_form(request, "dashboard.jinja2", current_project=project)
 
@@ -27,7 +28,7 @@ def choose_project(request):
     """Remember the project the dashboard shows (empty: my own treasures)."""
     slug = request.POST.get("project", "").strip()
     project = load_project(request, slug) if slug else None
-    if project is not None and request.registry.dh_policy.may_view(request, project):
+    if project is not None and may_view(request, project):
         request.session[CURRENT_PROJECT] = project.slug
     else:
         request.session.pop(CURRENT_PROJECT, None)

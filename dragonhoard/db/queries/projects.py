@@ -1,0 +1,28 @@
+"""Projects: the item context, loaded with the caller's membership."""
+from __future__ import annotations
+
+from sqlalchemy import Integer, String, and_, bindparam, select
+
+from ...models import ApiTokenProject, Membership, Project
+from ...schemas import shapes
+from ..rows import row_type
+from ..statements import CoreStatement
+
+#: The project shape's columns, in its order (``role`` is the caller's).
+PROJECT_COLUMNS = (Project.slug, Project.name, Project.description, Project.created_at,
+                   Membership.role.label("role"))
+
+ProjectContextRow = row_type("ProjectContextRow", shapes.Project, [
+    ("id", int), ("listed", int | None),
+])
+
+PROJECT_CONTEXT = CoreStatement(
+    select(*PROJECT_COLUMNS, Project.id, ApiTokenProject.project_id.label("listed"))
+    .select_from(Project)
+    .outerjoin(Membership, and_(Membership.project_id == Project.id,
+                                Membership.user_id == bindparam("user_id", type_=Integer)))
+    .outerjoin(ApiTokenProject, and_(ApiTokenProject.project_id == Project.id,
+                                     ApiTokenProject.token_id == bindparam("token_id", type_=Integer)))
+    .where(Project.slug == bindparam("slug", type_=String)),
+    ProjectContextRow,
+)
