@@ -35,7 +35,8 @@ import psycopg
 import webtest
 from sqlalchemy.engine import make_url
 
-from dragonhoard import application, main as make_dragonhoard
+from dragonhoard import application
+from dragonhoard import main as make_dragonhoard
 from dragonhoard.models import get_engine
 
 from .seed import seed

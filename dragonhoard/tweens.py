@@ -7,15 +7,11 @@ its locks, and are dropped when pyramid_retry is about to replay the request
 """
 from __future__ import annotations
 
-from datetime import timedelta
-
 from pyramid_retry import is_error_retryable
 
 from . import application, clock
 from .security.identity import Identity
-
-#: A token that expires within this long gets Dragonhoard-Token-Expires on every answer.
-EXPIRY_NOTICE = timedelta(days=7)
+from .security.tokens import EXPIRY_NOTICE
 
 # No inline script or style anywhere: every page's JavaScript is a file.
 CONTENT_SECURITY_POLICY = (

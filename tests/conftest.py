@@ -18,8 +18,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bench.statements import StatementLog
-from dragonhoard import clock as app_clock
 from dragonhoard import application, main
+from dragonhoard import clock as app_clock
 from dragonhoard.models import get_engine, get_session_factory
 from dragonhoard.models.meta import metadata
 

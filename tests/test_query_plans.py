@@ -13,7 +13,13 @@ from sqlalchemy import text
 from dragonhoard.db.dialects import PostgresDialect
 from dragonhoard.db.queries.auth import SESSION_BY_HASH, TOKEN_BY_HASH
 from dragonhoard.db.queries.projects import PROJECT_CONTEXT
-from dragonhoard.db.queries.treasures import ADMIN, MEMBER, NOBODY, TREASURE_CONTEXT, list_statements
+from dragonhoard.db.queries.treasures import (
+    ADMIN,
+    MEMBER,
+    NOBODY,
+    TREASURE_CONTEXT,
+    list_statements,
+)
 from dragonhoard.db.statements import bind
 from dragonhoard.security.identity import Identity
 from dragonhoard.services.projects import members_query, projects_query

@@ -12,11 +12,10 @@ from pyramid.paster import get_appsettings, setup_logging
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from ..errors import Conflict, Invalid
 from ..models import get_engine, get_session_factory
-from ..schemas import ValidationFailed
 from ..security.bookkeeping import Bookkeeping
 from ..security.passwords import Passwords
-from ..services import Conflict
 from ..settings import ConfigError, Settings, apply_environment, load_settings
 
 
@@ -67,7 +66,7 @@ def bootstrap(config_uri: str, *, logging: bool = False) -> Environment:
 
 def describe(exc: Exception) -> str:
     """One line for a refusal a service raised."""
-    if isinstance(exc, ValidationFailed):
+    if isinstance(exc, Invalid):
         if exc.fields:
             return "; ".join(f"{field}: {message}" for field, message in exc.fields.items())
         return exc.message

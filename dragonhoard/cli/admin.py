@@ -6,17 +6,16 @@ import getpass
 import sys
 from datetime import date
 
-from pydantic import ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..errors import Conflict, Invalid
 from ..models import ApiToken, find_by_email
 from ..models.meta import MAX_ID
-from ..schemas import ValidationFailed, field_errors
+from ..schemas import validate
 from ..schemas.tokens import check_name, check_network
 from ..schemas.users import Registration
-from ..services import Conflict
 from ..services.tokens import Expiry, TokenRequest, create_token, prune, revoke_token
-from ..services.users import register_user, set_active
+from ..services.users import register_user, set_active, set_admin
 from . import CommandError, Environment, bootstrap, describe, fail
 
 PROG = "dragonhoard-admin"
@@ -35,16 +34,12 @@ def read_password() -> str:
 
 def create_user(env: Environment, args) -> None:
     password = read_password()
-    try:
-        body = Registration.model_validate(
-            {"email": args.email, "username": args.username, "password": password}
-        )
-    except ValidationError as exc:
-        raise CommandError(describe(ValidationFailed(field_errors(exc)))) from None
-    with env.transaction() as (dbsession, bookkeeping):
-        user = register_user(dbsession, env.passwords, email=body.email, username=body.username,
-                             password=body.password, is_admin=args.admin)
-        bookkeeping.audit("user:registered", user.id, by="operator")
+    body = validate(Registration, {"email": args.email, "username": args.username,
+                                   "password": password})
+    with env.transaction() as (dbsession, events):
+        user = register_user(dbsession, events, env.passwords, email=body.email,
+                             username=body.username, password=body.password, is_admin=args.admin,
+                             by="operator")
         user_id = user.id
     print(f"Created user {user_id} ({body.username}){' with admin rights' if args.admin else ''}.")
 
@@ -57,9 +52,9 @@ def _user(dbsession, email: str):
 
 
 def set_admin_command(env: Environment, args) -> None:
-    with env.transaction() as (dbsession, _bookkeeping):
+    with env.transaction() as (dbsession, _events):
         user = _user(dbsession, args.email)
-        user.is_admin = not args.off
+        set_admin(user, not args.off)
         username = user.username
     print(f"{username} is {'no longer' if args.off else 'now'} an admin.")
 
@@ -93,12 +88,11 @@ def create_token_command(env: Environment, args) -> None:
         name=name, scopes=scopes, projects=projects, allowed_networks=networks,
         expiry=Expiry(days=args.expires_in_days, on_date=on_date, never=args.never),
     )
-    with env.transaction() as (dbsession, bookkeeping):
+    with env.transaction() as (dbsession, events):
         owner = _user(dbsession, args.email)
-        token, secret = create_token(dbsession, owner, request,
-                                     max_days=env.settings.token_max_lifetime_days, allowed_days=None)
-        bookkeeping.audit("token:created", owner.id, token_id=token.id, name=token.name,
-                          scopes=token.scope_list, by="operator")
+        token, secret = create_token(dbsession, events, owner, request,
+                                     max_days=env.settings.token_max_lifetime_days, allowed_days=None,
+                                     by="operator")
         token_id = token.id
         expires = token.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ") if token.expires_at else "never"
     print(f"Token {token_id} for {args.email}, expires {expires}. It is shown this once:",
@@ -111,9 +105,7 @@ def revoke_token_command(env: Environment, args) -> None:
         token = dbsession.get(ApiToken, args.token_id) if 0 < args.token_id <= MAX_ID else None
         if token is None:
             raise CommandError(f"no token has the id {args.token_id}")
-        if revoke_token(token):
-            bookkeeping.audit("token:revoked", token.owner_id, token_id=token.id, name=token.name,
-                              by="operator")
+        if revoke_token(bookkeeping, token, by="operator"):
             print(f"Token {token.id} ({token.display_prefix}...) is revoked.")
         else:
             print(f"Token {token.id} was already revoked.")
@@ -180,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         env = bootstrap(args.config)
         args.run(env, args)
-    except (CommandError, ValidationFailed, Conflict) as exc:
+    except (CommandError, Invalid, Conflict) as exc:
         fail(PROG, describe(exc))
     except SQLAlchemyError as exc:
         fail(PROG, f"database error: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")

@@ -53,9 +53,8 @@ def load_demo(env, out: TextIO) -> bool:
         passwords = env.passwords
         users = {}
         for email, username, password, is_admin in DEMO_USERS:
-            user = register_user(dbsession, passwords, email=email, username=username,
-                                 password=password, is_admin=is_admin)
-            bookkeeping.audit("user:registered", user.id, by="demo")
+            user = register_user(dbsession, bookkeeping, passwords, email=email, username=username,
+                                 password=password, is_admin=is_admin, by="demo")
             users[username] = user
         projects = {}
         now = clock.now()

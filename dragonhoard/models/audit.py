@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..clock import now
 from .meta import Base, UTCDateTime
 
+
 class EventKind(StrEnum):
     """Every kind of security-log event (DESIGN section 7); writing any other
     kind is an error (``Bookkeeping.audit``)."""

@@ -8,7 +8,6 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from ..clock import now
 from .meta import Base, UTCDateTime
 
-
 #: The longest email, and casefolded email, stored (RFC 5321's path limit).
 MAX_EMAIL_LENGTH = 254
 

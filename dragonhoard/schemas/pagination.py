@@ -1,9 +1,9 @@
-"""``page`` and ``per_page`` query parameters, and the list envelope."""
+"""``page`` and ``per_page`` query parameters (the list envelope: ``shapes.page_answer``)."""
 from __future__ import annotations
 
 import re
 
-from . import ValidationFailed
+from ..errors import Invalid
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
@@ -16,7 +16,7 @@ def _positive(request, name: str, default: int) -> int:
     if raw is None or raw == "":
         return default
     if not WHOLE_NUMBER.fullmatch(raw) or not 1 <= int(raw) <= MAX_PAGE:
-        raise ValidationFailed({name: f"Must be a whole number from 1 to {MAX_PAGE}."},
+        raise Invalid({name: f"Must be a whole number from 1 to {MAX_PAGE}."},
                                "The query is not valid.")
     return int(raw)
 
@@ -26,7 +26,3 @@ def page_params(request) -> tuple[int, int]:
     page = _positive(request, "page", 1)
     per_page = min(_positive(request, "per_page", DEFAULT_PER_PAGE), MAX_PER_PAGE)
     return page, per_page
-
-
-def page_json(items: list, page: int, per_page: int, total: int) -> dict:
-    return {"items": items, "page": page, "per_page": per_page, "total": total}

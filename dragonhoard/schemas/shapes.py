@@ -8,7 +8,7 @@ the hot path more than the rest of a request.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -63,6 +63,79 @@ class Member(Shape):
     role: Role
 
 
+class TokenCreated(Shape):
+    """The answer of a create: the secret, this once."""
+
+    id: int
+    name: str
+    token: str
+    #: The token's first 12 characters (``dhp_`` + 8), to recognise it by.
+    display_prefix: str
+    scopes: list[str]
+    #: The projects it is restricted to; null: unrestricted.
+    projects: list[str] | None
+    allowed_networks: list[str]
+    expires_at: datetime | None
+    created_at: datetime
+    last_used_at: datetime | None
+
+
+class Dropped(Shape):
+    """What today's rules took off a rotated token."""
+
+    scopes: list[str]
+    projects: list[str]
+
+
+class TokenRotated(TokenCreated):
+    rotated_from: int
+    dropped: Dropped
+
+
+class Token(Shape):
+    """A token in lists and at ``/api/tokens/self``: no secret."""
+
+    id: int
+    name: str
+    display_prefix: str
+    scopes: list[str]
+    projects: list[str] | None
+    allowed_networks: list[str]
+    expires_at: datetime | None
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+    last_used_ip: str | None
+    rotated_from: int | None
+
+
+class LoginSessionItem(Shape):
+    id: int
+    created_at: datetime
+    last_seen_at: datetime
+    #: The earlier of the idle and the absolute limit, as of now.
+    expires_at: datetime
+    ip: str | None
+    user_agent: str
+    current: bool
+
+
+class Event(Shape):
+    """A line of the caller's security log; ``details`` never holds a secret."""
+
+    id: int
+    kind: str
+    created_at: datetime
+    ip: str | None
+    details: dict[str, Any]
+
+
+class Me(Shape):
+    user: User
+    auth: Literal["session", "token"]
+    scopes: list[str]
+
+
 TREASURE_FIELDS = fields_of(Treasure)
 PROJECT_FIELDS = fields_of(Project)
 
@@ -100,3 +173,65 @@ def member_answer(user_id: int, username: str, role: str) -> dict:
 def page_answer(items: list, page: int, per_page: int, total: int) -> dict:
     """Every list: ``{"items", "page", "per_page", "total"}``."""
     return {"items": items, "page": page, "per_page": per_page, "total": total}
+
+
+def _token_fields(token: Any) -> dict:
+    return {
+        "id": token.id,
+        "name": token.name,
+        "display_prefix": token.display_prefix,
+        "scopes": token.scope_list,
+        "projects": [link.project.slug for link in token.project_links] if token.is_restricted else None,
+        "allowed_networks": token.network_list,
+        "expires_at": token.expires_at,
+        "created_at": token.created_at,
+        "last_used_at": token.last_used_at,
+    }
+
+
+def token_answer(token: Any) -> dict:
+    """A token in lists and at ``/api/tokens/self`` (an ApiToken row)."""
+    data = _token_fields(token)
+    data.update(revoked_at=token.revoked_at, last_used_ip=token.last_used_ip,
+                rotated_from=token.rotated_from)
+    return data
+
+
+def token_created_answer(token: Any, secret: str) -> dict:
+    data = _token_fields(token)
+    data["token"] = secret
+    return data
+
+
+def token_rotated_answer(token: Any, secret: str, *, dropped_scopes: list[str],
+                         dropped_projects: list[str]) -> dict:
+    data = token_created_answer(token, secret)
+    data["rotated_from"] = token.rotated_from
+    data["dropped"] = {"scopes": dropped_scopes, "projects": dropped_projects}
+    return data
+
+
+def login_session_answer(row: Any, current_id: int | None, idle_seconds: int) -> dict:
+    return {
+        "id": row.id,
+        "created_at": row.created_at,
+        "last_seen_at": row.last_seen_at,
+        "expires_at": min(row.expires_at, row.last_seen_at + timedelta(seconds=idle_seconds)),
+        "ip": row.ip,
+        "user_agent": row.user_agent,
+        "current": row.id == current_id,
+    }
+
+
+def event_answer(event: Any) -> dict:
+    return {"id": event.id, "kind": event.kind, "created_at": event.created_at, "ip": event.ip,
+            "details": event.details or {}}
+
+
+def me_answer(identity: Any) -> dict:
+    """Who is calling, how, and with which scopes (the email only with ``user:read``)."""
+    return {
+        "user": user_answer(identity, with_email="user:read" in identity.scopes),
+        "auth": identity.via,
+        "scopes": sorted(identity.scopes),
+    }

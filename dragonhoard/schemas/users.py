@@ -57,16 +57,3 @@ class ProfileEdit(Body):
 
     username: Username = None
     email: Email = None
-
-
-def user_json(user, *, with_email: bool) -> dict:
-    """``{"id", "username", "email"?, "is_admin", "created_at"}`` (email to self and admins)."""
-    data = {
-        "id": user.id,
-        "username": user.username,
-        "is_admin": user.is_admin,
-        "created_at": user.created_at,
-    }
-    if with_email:
-        data["email"] = user.email
-    return data

@@ -1,15 +1,19 @@
-"""Checking a password the way DESIGN section 4 asks, for every place that does.
+"""Logging in, and checking a password the way DESIGN section 4 asks.
 
-Form login, JSON login, sudo and the password change all go through
-:func:`check_password`: throttled before the password is looked at, the
-same work whether or not the account exists, counted as a failure unless it
-was right, and taken back when it was, or when no verdict was reached.
+:func:`log_in` is the one login, for the form and the JSON API alike (and
+the place a second factor will join). Every password check goes through
+:func:`check_password`: throttled before the password is looked at, the same
+work whether or not the account exists, counted as a failure unless it was
+right, and taken back when it was, or when no verdict was reached.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from ..models import User, find_by_email
+from pyramid.security import forget, remember
+
+from ..errors import Throttled, WrongPassword
+from ..models import EventKind, User, find_by_email
 
 
 @dataclass(frozen=True)
@@ -56,28 +60,58 @@ def check_password(request, email: str, password: str, *, user: User | None = No
     return PasswordCheck(user, ok=True)
 
 
-@dataclass(frozen=True)
-class PasswordRefusal:
-    """Why a re-entered password was refused: answered as JSON or on a page."""
-
-    status: int
-    error: str
-    message: str
-    headers: dict[str, str]
-
-
-def confirm_password(request, user: User, password: str, *, via: str) -> PasswordRefusal | None:
+def confirm_password(request, user: User, password: str, *, via: str) -> None:
     """Check the signed-in user's password again (sudo, password change).
 
     A wrong one counts like a failed login of that account from that address
-    and is logged as ``sudo:failure``; past the throttle's limits it is 429.
+    and is logged as ``sudo:failure`` (WrongPassword); past the throttle's
+    limits it is Throttled.
     """
     check = check_password(request, user.email, password, user=user)
     if check.throttled:
-        request.bookkeeping.audit("login:throttled", user.id, via=via)
-        return PasswordRefusal(429, "too_many_requests", "Too many failed attempts; try again later.",
-                               {"Retry-After": str(check.retry_after)})
+        request.bookkeeping.audit(EventKind.LOGIN_THROTTLED, user.id, via=via)
+        raise Throttled(check.retry_after)
     if not check.ok:
-        request.bookkeeping.audit("sudo:failure", user.id, via=via)
-        return PasswordRefusal(403, "invalid_password", "The password is wrong.", {})
-    return None
+        request.bookkeeping.audit(EventKind.SUDO_FAILURE, user.id, via=via)
+        raise WrongPassword()
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    """How a login ended: logged in (``headers`` set the session cookie),
+    refused, or throttled (``retry_after``)."""
+
+    user: User | None
+    logged_in: bool = False
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    retry_after: int | None = None
+
+    @property
+    def throttled(self) -> bool:
+        return self.retry_after is not None
+
+
+def log_in(request, email: str, password: str, *, via: str) -> LoginOutcome:
+    """Check the password and, when it is right, start a login session with a
+    new secret and CSRF token; every outcome leaves its security-log event."""
+    check = check_password(request, email, password)
+    user = check.user
+    user_id = user.id if user is not None else None
+    if check.throttled:
+        request.bookkeeping.audit(EventKind.LOGIN_THROTTLED, user_id, via=via)
+        return LoginOutcome(user, retry_after=check.retry_after)
+    if not check.ok:
+        request.bookkeeping.audit(EventKind.LOGIN_FAILURE, user_id, via=via)
+        return LoginOutcome(user)
+    headers = remember(request, user.id, user=user)
+    request.bookkeeping.audit(EventKind.LOGIN_SUCCESS, user.id, via=via,
+                              session_id=request.identity.session.id)
+    return LoginOutcome(user, logged_in=True, headers=headers)
+
+
+def log_out(request) -> list[tuple[str, str]]:
+    """End the request's login session (if any); the headers that clear its cookie."""
+    identity = request.identity
+    if identity is not None and identity.session is not None:
+        request.bookkeeping.audit(EventKind.LOGOUT, identity.user_id, session_id=identity.session.id)
+    return forget(request)

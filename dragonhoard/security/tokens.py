@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import zlib
+from datetime import timedelta
 
 PREFIX = "dhp_"
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
@@ -17,6 +18,9 @@ RANDOM_LENGTH = 40
 CHECKSUM_LENGTH = 6
 TOKEN_LENGTH = len(PREFIX) + RANDOM_LENGTH + CHECKSUM_LENGTH
 DISPLAY_PREFIX_LENGTH = 12
+#: A token that expires within this long says so: the Dragonhoard-Token-Expires
+#: header on every answer it authenticated, and a warning on the token page.
+EXPIRY_NOTICE = timedelta(days=7)
 _ALPHABET_SET = frozenset(ALPHABET)
 _VALUES = {character: value for value, character in enumerate(ALPHABET)}
 

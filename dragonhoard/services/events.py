@@ -15,13 +15,3 @@ def list_events(dbsession: Session, user_id: int, *, page: int, per_page: int) -
         .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
     )
     return paginate(dbsession, query, page=page, per_page=per_page)
-
-
-def event_json(event: AuditEvent) -> dict:
-    return {
-        "id": event.id,
-        "kind": event.kind,
-        "created_at": event.created_at,
-        "ip": event.ip,
-        "details": event.details or {},
-    }

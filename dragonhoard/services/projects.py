@@ -6,11 +6,11 @@ from sqlalchemy.orm import Session
 
 from .. import clock
 from ..db.queries.projects import PROJECT_COLUMNS
+from ..errors import Conflict
 from ..models import ApiTokenProject, Membership, Project, User
 from ..models.locks import lock_row
 from ..schemas.shapes import member_answer, project_answer
 from ..security.identity import Identity
-from . import Conflict
 from .pagination import paginate
 
 

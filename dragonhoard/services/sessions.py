@@ -7,8 +7,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from .. import clock
-from ..models import LoginSession
+from ..models import EventKind, LoginSession
+from ..security.bookkeeping import Bookkeeping
 from .pagination import paginate
+from .users import revoke_sessions
 
 
 def live_sessions_query(user_id: int, idle_seconds: int):
@@ -30,20 +32,8 @@ def list_sessions(dbsession: Session, user_id: int, idle_seconds: int, *, page: 
     return paginate(dbsession, query, page=page, per_page=per_page)
 
 
-def session_json(row: LoginSession, current_id: int | None, idle_seconds: int) -> dict:
-    return {
-        "id": row.id,
-        "created_at": row.created_at,
-        "last_seen_at": row.last_seen_at,
-        # The earlier of the idle and the absolute limit.
-        "expires_at": min(row.expires_at, row.last_seen_at + timedelta(seconds=idle_seconds)),
-        "ip": row.ip,
-        "user_agent": row.user_agent,
-        "current": row.id == current_id,
-    }
-
-
-def revoke_session(dbsession: Session, user_id: int, session_id: int, idle_seconds: int) -> bool:
+def revoke_session(dbsession: Session, events: Bookkeeping, user_id: int, session_id: int,
+                   idle_seconds: int) -> bool:
     """Revoke one of the user's live sessions; False when there is no such session."""
     live = live_sessions_query(user_id, idle_seconds).where(LoginSession.id == session_id)
     found = dbsession.scalars(live).first()
@@ -52,4 +42,13 @@ def revoke_session(dbsession: Session, user_id: int, session_id: int, idle_secon
     dbsession.execute(
         update(LoginSession).where(LoginSession.id == session_id).values(revoked_at=clock.now())
     )
+    events.audit(EventKind.SESSION_REVOKED, user_id, session_id=session_id)
     return True
+
+
+def revoke_other_sessions(dbsession: Session, events: Bookkeeping, user_id: int,
+                          current_session_id: int) -> int:
+    """Revoke every live session of the user's but the current one; how many."""
+    count = revoke_sessions(dbsession, user_id, keep_session_id=current_session_id)
+    events.audit(EventKind.SESSION_REVOKED, user_id, others=True, count=count)
+    return count

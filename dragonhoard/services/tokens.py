@@ -13,9 +13,11 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from .. import clock
+from ..errors import Conflict, Invalid
 from ..models import (
     ApiToken,
     ApiTokenProject,
+    EventKind,
     LoginSession,
     Membership,
     Project,
@@ -23,10 +25,10 @@ from ..models import (
     User,
 )
 from ..models.locks import lock_row
-from ..schemas import ValidationFailed
+from ..schemas.tokens import TokenCreate
 from ..security import tokens
+from ..security.bookkeeping import Bookkeeping
 from ..security.permissions import ADMIN_SCOPE, SCOPES
-from . import Conflict
 from .pagination import paginate
 
 DEFAULT_LIFETIME_DAYS = 30
@@ -55,6 +57,30 @@ class TokenRequest:
     allowed_networks: list[str] = field(default_factory=list)
 
 
+def token_request(body: TokenCreate) -> TokenRequest:
+    """A validated create body as the service's request (the pages' form too)."""
+    return TokenRequest(name=body.name, scopes=body.scopes, expiry=expiry_from(body),
+                        projects=body.projects, allowed_networks=body.allowed_networks)
+
+
+def expiry_from(body: TokenCreate) -> Expiry:
+    """What the body asks for: ``expires_in_days`` (null: never), ``expires_at``
+    or neither; both is 422."""
+    sent = body.model_fields_set
+    if "expires_in_days" in sent and "expires_at" in sent:
+        message = "Send expires_in_days or expires_at, not both."
+        raise Invalid({"expires_in_days": message, "expires_at": message})
+    if "expires_at" in sent:
+        if body.expires_at is None:
+            raise Invalid({"expires_at": "Give a date (YYYY-MM-DD)."})
+        return Expiry(on_date=body.expires_at)
+    if "expires_in_days" in sent:
+        if body.expires_in_days is None:
+            return Expiry(never=True)
+        return Expiry(days=body.expires_in_days)
+    return Expiry()
+
+
 def expires_at_for(expiry: Expiry, now: datetime, max_days: int | None,
                    allowed_days: tuple[int, ...] | None) -> datetime | None:
     """When the token expires (None: never); 422 on ``expires_*`` otherwise.
@@ -64,28 +90,33 @@ def expires_at_for(expiry: Expiry, now: datetime, max_days: int | None,
     """
     if expiry.never:
         if max_days is not None:
-            raise ValidationFailed({"expires_in_days": f"Tokens here expire within {max_days} days."})
+            raise Invalid({"expires_in_days": f"Tokens here expire within {max_days} days."})
         return None
     if expiry.on_date is not None:
         today = now.date()
         if expiry.on_date < today:
-            raise ValidationFailed({"expires_at": "The date is in the past."})
+            raise Invalid({"expires_at": "The date is in the past."})
         if max_days is not None and expiry.on_date > today + timedelta(days=max_days):
-            raise ValidationFailed({"expires_at": f"Tokens here expire within {max_days} days."})
+            raise Invalid({"expires_at": f"Tokens here expire within {max_days} days."})
         if expiry.on_date >= LATEST_EXPIRY.date():
-            raise ValidationFailed({"expires_at": "The date is too far away."})
+            raise Invalid({"expires_at": "The date is too far away."})
         # Valid through that day: until the following midnight, UTC.
         return datetime.combine(expiry.on_date + timedelta(days=1), time(0), tzinfo=UTC)
     if expiry.days is not None:
         ceiling = max_days if max_days is not None else CLI_MAX_DAYS
         if allowed_days is not None and expiry.days not in allowed_days:
             choices = ", ".join(str(d) for d in allowed_days)
-            raise ValidationFailed({"expires_in_days": f"Choose {choices} days, a date, or never."})
+            raise Invalid({"expires_in_days": f"Choose {choices} days, a date, or never."})
         if not 1 <= expiry.days <= ceiling:
-            raise ValidationFailed({"expires_in_days": f"Choose between 1 and {ceiling} days."})
+            raise Invalid({"expires_in_days": f"Choose between 1 and {ceiling} days."})
         return expiry_after(now, timedelta(days=expiry.days))
-    days = DEFAULT_LIFETIME_DAYS if max_days is None else min(DEFAULT_LIFETIME_DAYS, max_days)
-    return expiry_after(now, timedelta(days=days))
+    return expiry_after(now, timedelta(days=default_lifetime_days(max_days)))
+
+
+def default_lifetime_days(max_days: int | None) -> int:
+    """What asking for no expiry means: 30 days, or the maximum where that is
+    shorter (the pages, the JSON API and the command line alike)."""
+    return DEFAULT_LIFETIME_DAYS if max_days is None else min(DEFAULT_LIFETIME_DAYS, max_days)
 
 
 def expiry_after(now: datetime, lifetime: timedelta) -> datetime:
@@ -99,9 +130,9 @@ def expiry_after(now: datetime, lifetime: timedelta) -> datetime:
 def _check_scopes(owner: User, scopes: list[str]) -> list[str]:
     unknown = [scope for scope in scopes if scope not in SCOPES]
     if unknown:
-        raise ValidationFailed({"scopes": f"Unknown scope: {', '.join(unknown)}."})
+        raise Invalid({"scopes": f"Unknown scope: {', '.join(unknown)}."})
     if ADMIN_SCOPE in scopes and not owner.is_admin:
-        raise ValidationFailed({"scopes": "Only admins may give a token the admin scope."})
+        raise Invalid({"scopes": "Only admins may give a token the admin scope."})
     return sorted(set(scopes))
 
 
@@ -116,7 +147,7 @@ def _projects(dbsession: Session, owner: User, slugs: list[str]) -> list[Project
     found = {project.slug: project for project in dbsession.scalars(query)}
     missing = [slug for slug in wanted if slug not in found]
     if missing:
-        raise ValidationFailed({"projects": f"Not one of your projects: {', '.join(missing)}."})
+        raise Invalid({"projects": f"Not one of your projects: {', '.join(missing)}."})
     return [found[slug] for slug in wanted]
 
 
@@ -162,8 +193,9 @@ def _insert(dbsession: Session, owner: User, *, name: str, scopes: list[str], ex
     return row, secret
 
 
-def create_token(dbsession: Session, owner: User, request: TokenRequest, *,
-                 max_days: int | None, allowed_days: tuple[int, ...] | None) -> tuple[ApiToken, str]:
+def create_token(dbsession: Session, events: Bookkeeping, owner: User, request: TokenRequest, *,
+                 max_days: int | None, allowed_days: tuple[int, ...] | None,
+                 by: str | None = None) -> tuple[ApiToken, str]:
     """A new token for ``owner`` and its secret (shown once, never stored)."""
     now = clock.now()
     scopes = _check_scopes(owner, request.scopes)
@@ -171,8 +203,12 @@ def create_token(dbsession: Session, owner: User, request: TokenRequest, *,
     projects = None if request.projects is None else _projects(dbsession, owner, request.projects)
     _lock_owner(dbsession, owner)
     _check_name_free(dbsession, owner, request.name, now)
-    return _insert(dbsession, owner, name=request.name, scopes=scopes, expires_at=expires_at,
-                   projects=projects, networks=request.allowed_networks, now=now)
+    token, secret = _insert(dbsession, owner, name=request.name, scopes=scopes,
+                            expires_at=expires_at, projects=projects,
+                            networks=request.allowed_networks, now=now)
+    events.audit(EventKind.TOKEN_CREATED, owner.id, token_id=token.id, name=token.name,
+                 scopes=token.scope_list, **({"by": by} if by else {}))
+    return token, secret
 
 
 def owned_token(dbsession: Session, owner_id: int, token_id: int) -> ApiToken | None:
@@ -191,7 +227,7 @@ class Rotation:
     dropped_projects: list[str]
 
 
-def rotate_token(dbsession: Session, owner: User, old: ApiToken, *,
+def rotate_token(dbsession: Session, events: Bookkeeping, owner: User, old: ApiToken, *,
                  max_days: int | None) -> Rotation:
     """A new secret with the same name, scopes, restriction and networks, for
     the same length of time counted from now; the old one is revoked at once.
@@ -208,6 +244,8 @@ def rotate_token(dbsession: Session, owner: User, old: ApiToken, *,
                             expires_at=_rotated_expiry(old, now, max_days), projects=projects,
                             networks=old.network_list, now=now, rotated_from=old.id)
     dropped_scopes = [scope for scope in old.scope_list if scope not in scopes]
+    events.audit(EventKind.TOKEN_ROTATED, owner.id, token_id=token.id, rotated_from=old.id,
+                 name=token.name)
     return Rotation(token, secret, dropped_scopes, dropped_projects)
 
 
@@ -269,15 +307,17 @@ def _rotated_expiry(old: ApiToken, now: datetime, max_days: int | None) -> datet
     return None if lifetime is None else expiry_after(now, lifetime)
 
 
-def revoke_token(token: ApiToken) -> bool:
-    """Revoke ``token``; False when it already was."""
+def revoke_token(events: Bookkeeping, token: ApiToken, *, by: str | None = None) -> bool:
+    """Revoke ``token``; False when it already was (``by``: itself, operator)."""
     if token.revoked_at is not None:
         return False
     token.revoked_at = clock.now()
+    events.audit(EventKind.TOKEN_REVOKED, token.owner_id, token_id=token.id, name=token.name,
+                 **({"by": by} if by else {}))
     return True
 
 
-def revoke_leaked(dbsession: Session, reported: list[str]) -> list[ApiToken]:
+def revoke_leaked(dbsession: Session, events: Bookkeeping, reported: list[str]) -> list[ApiToken]:
     """Revoke every live token among ``reported``; the tokens revoked."""
     hashes = {tokens.hash_token(value) for value in reported if tokens.is_well_formed(value)}
     if not hashes:
@@ -292,6 +332,8 @@ def revoke_leaked(dbsession: Session, reported: list[str]) -> list[ApiToken]:
     ).all()
     for token in found:
         token.revoked_at = now
+        events.audit(EventKind.TOKEN_REVOKED_LEAK, token.owner_id, token_id=token.id,
+                     name=token.name, display_prefix=token.display_prefix)
     return list(found)
 
 
@@ -306,39 +348,6 @@ def list_tokens(dbsession: Session, owner_id: int, *, page: int = 1,
         .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
     )
     return paginate(dbsession, query, page=page, per_page=per_page)
-
-
-def token_json(token: ApiToken, *, secret: str | None = None) -> dict:
-    """The create answer (``token`` only then), or a list item."""
-    data = {
-        "id": token.id,
-        "name": token.name,
-        "display_prefix": token.display_prefix,
-        "scopes": token.scope_list,
-        "projects": [link.project.slug for link in token.project_links] if token.is_restricted else None,
-        "allowed_networks": token.network_list,
-        "expires_at": token.expires_at,
-        "created_at": token.created_at,
-        "last_used_at": token.last_used_at,
-    }
-    if secret is not None:
-        data["token"] = secret
-    else:
-        data.update(
-            revoked_at=token.revoked_at,
-            last_used_ip=token.last_used_ip,
-            rotated_from=token.rotated_from,
-        )
-    return data
-
-
-def rotation_json(rotation: Rotation) -> dict:
-    """The rotate answer: the create answer, the token it replaces, and what
-    today's rules dropped (empty lists: nothing)."""
-    data = token_json(rotation.token, secret=rotation.secret)
-    data["rotated_from"] = rotation.token.rotated_from
-    data["dropped"] = {"scopes": rotation.dropped_scopes, "projects": rotation.dropped_projects}
-    return data
 
 
 def prune(dbsession: Session, *, older_than_days: int, throttle_window_seconds: int,

@@ -1,15 +1,19 @@
 """Creating users, and what an operator does to them."""
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from .. import clock
-from ..models import LoginSession, User, canonical_email, canonical_username
-from ..schemas import ValidationFailed
+from ..errors import Conflict, Invalid
+from ..models import EventKind, LoginSession, User, canonical_email, canonical_username
+from ..schemas.users import USERNAME_PATTERN
 from ..security.bookkeeping import Bookkeeping
 from ..security.passwords import Passwords
-from . import Conflict
+
+USERNAME = re.compile(USERNAME_PATTERN)
 
 
 def check_available(dbsession: Session, *, email: str | None = None, username: str | None = None,
@@ -31,11 +35,13 @@ def check_available(dbsession: Session, *, email: str | None = None, username: s
         raise Conflict("This username is taken.", "username")
 
 
-def register_user(dbsession: Session, passwords: Passwords, *, email: str, username: str,
-                  password: str, is_admin: bool = False) -> User:
+def register_user(dbsession: Session, events: Bookkeeping, passwords: Passwords, *, email: str,
+                  username: str, password: str, is_admin: bool = False,
+                  by: str | None = None) -> User:
+    """A new active user (``by``: who made it, when not the user: operator, demo)."""
     problem = passwords.problem(password, [email, username, email.split("@")[0]])
     if problem:
-        raise ValidationFailed({"password": problem})
+        raise Invalid({"password": problem})
     check_available(dbsession, email=email, username=username)
     now = clock.now()
     user = User(
@@ -49,7 +55,36 @@ def register_user(dbsession: Session, passwords: Passwords, *, email: str, usern
     user.set_username(username)
     dbsession.add(user)
     dbsession.flush()
+    events.audit(EventKind.USER_REGISTERED, user.id, **({"by": by} if by else {}))
     return user
+
+
+def edit_profile(dbsession: Session, events: Bookkeeping, user: User, changes: dict, *,
+                 by_user_id: int) -> None:
+    """Change the username and the email (each unique); an email change is logged."""
+    check_available(dbsession, email=changes.get("email"), username=changes.get("username"),
+                    exclude_user_id=user.id)
+    if "username" in changes:
+        user.set_username(changes["username"])
+    if "email" in changes and changes["email"] != user.email:
+        user.set_email(changes["email"])
+        events.audit(EventKind.EMAIL_CHANGED, user.id, by_user_id=by_user_id)
+    dbsession.flush()
+
+
+def find_by_username(dbsession: Session, username: str) -> User | None:
+    """The user named ``username``, compared casefolded (None for a name no
+    user can have)."""
+    if not USERNAME.fullmatch(username):
+        return None
+    return dbsession.scalars(
+        select(User).where(User.username_canonical == canonical_username(username))
+    ).first()
+
+
+def set_admin(user: User, is_admin: bool) -> None:
+    """Admin rights, given or taken (the command line: DESIGN section 10)."""
+    user.is_admin = is_admin
 
 
 def revoke_sessions(dbsession: Session, user_id: int, *, keep_session_id: int | None = None) -> int:
@@ -62,11 +97,12 @@ def revoke_sessions(dbsession: Session, user_id: int, *, keep_session_id: int | 
     return dbsession.execute(query.values(revoked_at=clock.now())).rowcount
 
 
-def set_active(dbsession: Session, bookkeeping: Bookkeeping, user: User, active: bool) -> None:
+def set_active(dbsession: Session, events: Bookkeeping, user: User, active: bool) -> None:
     """Deactivating revokes every session and stops tokens and logins at once;
     reactivating lets the user log in again and revives tokens that are
     neither expired nor revoked. Both leave an event in the user's log."""
     user.is_active = active
     if not active:
         revoke_sessions(dbsession, user.id)
-    bookkeeping.audit("user:activated" if active else "user:deactivated", user.id, by="operator")
+    events.audit(EventKind.USER_ACTIVATED if active else EventKind.USER_DEACTIVATED, user.id,
+                 by="operator")

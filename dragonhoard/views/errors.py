@@ -24,11 +24,21 @@ from pyramid.view import exception_view_config, forbidden_view_config, notfound_
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from ..errors import (
+    BadCredentials,
+    Conflict,
+    DomainError,
+    Invalid,
+    Malformed,
+    NeedsSession,
+    ReauthRequired,
+    Throttled,
+    WrongMediaType,
+    WrongPassword,
+)
 from ..responses import json_error
-from ..schemas import ApiError
 from ..security.identity import Refusal
 from ..security.policy import CredentialRefused, ScopeDenied, SessionRequired
-from ..services import Conflict
 
 log = logging.getLogger(__name__)
 
@@ -198,16 +208,43 @@ def csrf_failed(exc, request):
     return error_answer(request, 403, message, error="csrf_failed")
 
 
-@exception_view_config(ApiError)
-def api_error(exc: ApiError, request):
-    return error_answer(request, exc.status, exc.message, error=exc.error, fields=exc.fields,
-                        headers=exc.headers)
+#: Each domain error's status and error code (DESIGN section 6).
+DOMAIN_ANSWERS: dict[type[DomainError], tuple[int, str]] = {
+    Malformed: (400, "bad_request"),
+    WrongMediaType: (415, "unsupported_media_type"),
+    Invalid: (422, "validation_failed"),
+    Conflict: (409, "conflict"),
+    ReauthRequired: (403, "reauth_required"),
+    NeedsSession: (403, "session_required"),
+    WrongPassword: (403, "invalid_password"),
+    BadCredentials: (401, "invalid_credentials"),
+    Throttled: (429, "too_many_requests"),
+}
 
 
-@exception_view_config(Conflict)
-def conflict(exc: Conflict, request):
-    return error_answer(request, 409, exc.message, error="conflict",
-                        fields={exc.field: exc.message} if exc.field else None)
+def status_of(exc: DomainError) -> int:
+    """The status a domain error answers with (the pages use it too)."""
+    return DOMAIN_ANSWERS[type(exc)][0]
+
+
+def headers_of(exc: DomainError) -> dict[str, str]:
+    if isinstance(exc, Throttled):
+        return {"Retry-After": str(exc.retry_after)}
+    if isinstance(exc, BadCredentials):
+        return {"WWW-Authenticate": CHALLENGE}
+    return {}
+
+
+@exception_view_config(DomainError)
+def domain_error(exc: DomainError, request):
+    status, error = DOMAIN_ANSWERS[type(exc)]
+    fields = None
+    if isinstance(exc, Invalid):
+        fields = exc.fields
+    elif isinstance(exc, Conflict) and exc.field:
+        fields = {exc.field: exc.message}
+    return error_answer(request, status, exc.message, error=error, fields=fields,
+                        headers=headers_of(exc))
 
 
 @exception_view_config(HTTPException)

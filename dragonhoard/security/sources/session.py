@@ -15,6 +15,7 @@ from webob.cookies import make_cookie
 from ... import clock
 from ...models import LoginSession, User
 from ..identity import Identity, SessionCredential
+from ..sudo import window_end
 from ..tokens import hash_token
 
 TOUCH_INTERVAL = timedelta(seconds=60)
@@ -77,7 +78,7 @@ class SessionSource:
             created_at=now,
             last_seen_at=now,
             expires_at=now + self.lifetime,
-            sudo_until=now + timedelta(seconds=self.settings.sudo_seconds),
+            sudo_until=window_end(now, self.settings.sudo_seconds),
             ip=request.client_addr,
             user_agent=(request.user_agent or "")[:512],
         )

@@ -1,30 +1,19 @@
 """The app's own JavaScript: JSON login, logout and sudo (sessions only)."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from pyramid.csrf import get_csrf_token
 from pyramid.httpexceptions import HTTPNoContent
-from pyramid.security import forget, remember
 from pyramid.view import view_config
-from sqlalchemy import update
 
-from ... import clock
-from ...models import LoginSession, User
-from ...responses import json_error
-from ...schemas import ApiError, parse_json
-from ...schemas.users import Login, SudoBody, user_json
+from ...errors import BadCredentials, Throttled
+from ...models import User
+from ...schemas import parse_json
+from ...schemas.shapes import user_answer
+from ...schemas.users import Login, SudoBody
 from ...security.csrf import check_same_origin
-from ...security.login import check_password, confirm_password
+from ...security.login import confirm_password, log_in, log_out
 from ...security.permissions import Permission
-from ..errors import CHALLENGE
-
-
-def too_many_attempts(retry_after: int):
-    return json_error(
-        429, "too_many_requests", "Too many failed attempts; try again later.",
-        headers={"Retry-After": str(retry_after)},
-    )
+from ...security.sudo import open_sudo
 
 
 @view_config(route_name="api.login", request_method="POST", renderer="json",
@@ -34,49 +23,24 @@ def login(request):
     only, so that no cross-site form can log a victim in."""
     check_same_origin(request)
     body = parse_json(request, Login)
-    bookkeeping = request.bookkeeping
-    check = check_password(request, body.email, body.password)
-    user_id = check.user.id if check.user else None
-    if check.throttled:
-        bookkeeping.audit("login:throttled", user_id, via="json")
-        return too_many_attempts(check.retry_after)
-    if not check.ok:
-        bookkeeping.audit("login:failure", user_id, via="json")
-        return json_error(401, "invalid_credentials", "The email or the password is wrong.",
-                          headers={"WWW-Authenticate": CHALLENGE})
-    user = check.user
-    request.response.headers.extend(remember(request, user.id, user=user))
-    bookkeeping.audit("login:success", user.id, via="json", session_id=request.identity.session.id)
-    return {"user": user_json(user, with_email=True), "csrf_token": get_csrf_token(request)}
+    outcome = log_in(request, body.email, body.password, via="json")
+    if outcome.throttled:
+        raise Throttled(outcome.retry_after)
+    if not outcome.logged_in:
+        raise BadCredentials()
+    request.response.headers.extend(outcome.headers)
+    return {"user": user_answer(outcome.user, with_email=True), "csrf_token": get_csrf_token(request)}
 
 
 @view_config(route_name="api.logout", request_method="POST", permission=Permission.ACCOUNT)
 def logout(request):
-    identity = request.identity
-    headers = forget(request)
-    request.bookkeeping.audit("logout", identity.user_id, session_id=identity.session.id)
-    return HTTPNoContent(headers=headers)
+    return HTTPNoContent(headers=log_out(request))
 
 
 @view_config(route_name="api.sudo", request_method="POST", renderer="json",
              permission=Permission.ACCOUNT)
 def sudo(request):
-    identity = request.identity
     body = parse_json(request, SudoBody)
-    user = request.dbsession.get(User, identity.user_id)
-    refusal = confirm_password(request, user, body.password, via="sudo")
-    if refusal:
-        raise ApiError(refusal.status, refusal.error, refusal.message, headers=refusal.headers)
+    user = request.dbsession.get(User, request.identity.user_id)
+    confirm_password(request, user, body.password, via="sudo")
     return {"sudo_until": open_sudo(request)}
-
-
-def open_sudo(request):
-    """Open the session's sudo window from now; log it."""
-    identity = request.identity
-    until = clock.now() + timedelta(seconds=request.settings.sudo_seconds)
-    request.dbsession.execute(
-        update(LoginSession).where(LoginSession.id == identity.session.id).values(sudo_until=until)
-    )
-    identity.session.sudo_until = until
-    request.bookkeeping.audit("sudo:success", identity.user_id, session_id=identity.session.id)
-    return until

@@ -4,12 +4,14 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPNoContent
 from pyramid.view import view_config
 
+from ...errors import Throttled
 from ...models import ApiToken
 from ...resources import NotFound
-from ...schemas import ApiError, parse_json
+from ...schemas import parse_json
+from ...schemas.shapes import token_answer
 from ...schemas.tokens import LeakReport
 from ...security.permissions import Permission
-from ...services.tokens import revoke_leaked, revoke_token, token_json
+from ...services.tokens import revoke_leaked, revoke_token
 
 
 def _calling_token(request) -> ApiToken:
@@ -22,15 +24,13 @@ def _calling_token(request) -> ApiToken:
 @view_config(route_name="api.token.self", request_method="GET", renderer="json",
              permission=Permission.TOKEN_SELF)
 def token_self(request):
-    return token_json(_calling_token(request))
+    return token_answer(_calling_token(request))
 
 
 @view_config(route_name="api.token.self", request_method="DELETE", permission=Permission.TOKEN_SELF)
 def token_self_revoke(request):
     token = _calling_token(request)
-    if revoke_token(token):
-        request.bookkeeping.audit("token:revoked", token.owner_id, token_id=token.id, name=token.name,
-                                  by="itself")
+    revoke_token(request.bookkeeping, token, by="itself")
     return HTTPNoContent()
 
 
@@ -40,12 +40,9 @@ def leak_report(request):
     """Anyone may report tokens found in public: 202 whatever was found."""
     decision = request.throttle.leak_report(request)
     if not decision.allowed:
-        raise ApiError(429, "too_many_requests", "Too many reports; try again later.",
-                       headers={"Retry-After": str(decision.retry_after)})
+        raise Throttled(decision.retry_after, "Too many reports; try again later.")
     body = parse_json(request, LeakReport)
-    for token in revoke_leaked(request.dbsession, body.tokens):
-        request.bookkeeping.audit("token:revoked_leak", token.owner_id, token_id=token.id,
-                                  name=token.name, display_prefix=token.display_prefix)
+    revoke_leaked(request.dbsession, request.bookkeeping, body.tokens)
     request.response.status = 202
     return {"status": "accepted", "message": "Every live token named in the report is revoked."}
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from pyramid.view import view_config
 
-from ...schemas.pagination import page_json, page_params
+from ...schemas.pagination import page_params
+from ...schemas.shapes import event_answer, page_answer
 from ...security.permissions import Permission
-from ...services.events import event_json, list_events
+from ...services.events import list_events
 
 
 @view_config(route_name="api.events", request_method="GET", renderer="json",
@@ -13,4 +14,4 @@ from ...services.events import event_json, list_events
 def events_list(request):
     page, per_page = page_params(request)
     rows, total = list_events(request.dbsession, request.identity.user_id, page=page, per_page=per_page)
-    return page_json([event_json(row) for row in rows], page, per_page, total)
+    return page_answer([event_answer(row) for row in rows], page, per_page, total)

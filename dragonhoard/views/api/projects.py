@@ -4,12 +4,13 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPNoContent
 from pyramid.view import view_config
 
+from ...errors import Invalid
 from ...models import User
 from ...resources import NotFound, path_id
 from ...responses import json_response
-from ...schemas import ValidationFailed, parse_json
-from ...schemas.pagination import page_json, page_params
-from ...schemas.shapes import member_answer, project_answer
+from ...schemas import parse_json
+from ...schemas.pagination import page_params
+from ...schemas.shapes import member_answer, page_answer, project_answer
 from ...schemas.treasures import MemberRole, ProjectCreate, ProjectEdit, TreasureCreate
 from ...security.permissions import Permission
 from ...services.projects import (
@@ -29,7 +30,7 @@ from .treasures import create_in, list_filters
 def projects_list(request):
     page, per_page = page_params(request)
     items, total = list_projects(request.dbsession, request.identity, page=page, per_page=per_page)
-    return json_response(page_json(items, page, per_page, total))
+    return json_response(page_answer(items, page, per_page, total))
 
 
 @view_config(route_name="api.projects", request_method="POST", renderer="json",
@@ -70,7 +71,7 @@ def project_delete(request):
 def members_list(request):
     page, per_page = page_params(request)
     items, total = list_members(request.dbsession, request.context.id, page=page, per_page=per_page)
-    return json_response(page_json(items, page, per_page, total))
+    return json_response(page_answer(items, page, per_page, total))
 
 
 def _member_id(request) -> int:
@@ -107,7 +108,7 @@ def project_treasures(request):
     items, total = list_treasures(request.hot, request.identity,
                                   page=page, per_page=per_page, project_id=request.context.id,
                                   **filters)
-    return json_response(page_json(items, page, per_page, total))
+    return json_response(page_answer(items, page, per_page, total))
 
 
 @view_config(route_name="api.project.treasures.create", request_method="POST", renderer="json",
@@ -115,5 +116,5 @@ def project_treasures(request):
 def project_treasure_create(request):
     body = parse_json(request, TreasureCreate)
     if body.project is not None and body.project != request.context.slug:
-        raise ValidationFailed({"project": "Create it in this project, or leave project out."})
+        raise Invalid({"project": "Create it in this project, or leave project out."})
     return create_in(request, body, request.context)

@@ -7,51 +7,20 @@ from pyramid.view import view_config
 
 from ...models import ApiToken, User
 from ...resources import NotFound, path_id
-from ...schemas import ValidationFailed, parse_json, reauth_required
-from ...schemas.pagination import page_json, page_params
+from ...schemas import parse_json
+from ...schemas.pagination import page_params
+from ...schemas.shapes import page_answer, token_answer, token_created_answer, token_rotated_answer
 from ...schemas.tokens import EXPIRY_CHOICES, TokenCreate
 from ...security.permissions import Permission
-from ...security.sudo import in_sudo
+from ...security.sudo import require_sudo
 from ...services.tokens import (
-    Expiry,
-    TokenRequest,
     create_token,
     list_tokens,
     owned_token,
     revoke_token,
     rotate_token,
-    rotation_json,
-    token_json,
+    token_request,
 )
-
-
-def require_sudo(request) -> None:
-    if not in_sudo(request.identity):
-        raise reauth_required()
-
-
-def token_request(body: TokenCreate) -> TokenRequest:
-    """A validated create body as the service's request (the pages' form too)."""
-    return TokenRequest(name=body.name, scopes=body.scopes, expiry=expiry_from(body),
-                        projects=body.projects, allowed_networks=body.allowed_networks)
-
-
-def expiry_from(body: TokenCreate) -> Expiry:
-    """What the body asks for: ``expires_in_days`` (null: never), ``expires_at``
-    or neither; both is 422."""
-    sent = body.model_fields_set
-    if "expires_in_days" in sent and "expires_at" in sent:
-        message = "Send expires_in_days or expires_at, not both."
-        raise ValidationFailed({"expires_in_days": message, "expires_at": message})
-    if "expires_at" in sent:
-        if body.expires_at is None:
-            raise ValidationFailed({"expires_at": "Give a date (YYYY-MM-DD)."})
-        return Expiry(on_date=body.expires_at)
-    if "expires_in_days" in sent:
-        if body.expires_in_days is None:
-            return Expiry(never=True)
-        return Expiry(days=body.expires_in_days)
-    return Expiry()
 
 
 @view_config(route_name="api.tokens", request_method="GET", renderer="json",
@@ -59,7 +28,7 @@ def expiry_from(body: TokenCreate) -> Expiry:
 def tokens_list(request):
     page, per_page = page_params(request)
     rows, total = list_tokens(request.dbsession, request.identity.user_id, page=page, per_page=per_page)
-    return page_json([token_json(token) for token in rows], page, per_page, total)
+    return page_answer([token_answer(token) for token in rows], page, per_page, total)
 
 
 @view_config(route_name="api.tokens", request_method="POST", renderer="json",
@@ -69,13 +38,11 @@ def token_create(request):
     body = parse_json(request, TokenCreate)
     owner = request.dbsession.get(User, request.identity.user_id)
     token, secret = create_token(
-        request.dbsession, owner, token_request(body),
+        request.dbsession, request.bookkeeping, owner, token_request(body),
         max_days=request.settings.token_max_lifetime_days, allowed_days=EXPIRY_CHOICES,
     )
-    request.bookkeeping.audit("token:created", owner.id, token_id=token.id, name=token.name,
-                              scopes=token.scope_list)
     request.response.status = 201
-    return token_json(token, secret=secret)
+    return token_created_answer(token, secret)
 
 
 def owned_token_or_404(request) -> ApiToken:
@@ -90,8 +57,7 @@ def owned_token_or_404(request) -> ApiToken:
 def token_revoke(request):
     require_sudo(request)
     token = owned_token_or_404(request)
-    if revoke_token(token):
-        request.bookkeeping.audit("token:revoked", token.owner_id, token_id=token.id, name=token.name)
+    revoke_token(request.bookkeeping, token)
     return HTTPNoContent()
 
 
@@ -101,9 +67,9 @@ def token_rotate(request):
     require_sudo(request)
     old = owned_token_or_404(request)
     owner = request.dbsession.get(User, old.owner_id)
-    rotation = rotate_token(request.dbsession, owner, old,
+    rotation = rotate_token(request.dbsession, request.bookkeeping, owner, old,
                             max_days=request.settings.token_max_lifetime_days)
-    request.bookkeeping.audit("token:rotated", owner.id, token_id=rotation.token.id,
-                              rotated_from=old.id, name=rotation.token.name)
     request.response.status = 201
-    return rotation_json(rotation)
+    return token_rotated_answer(rotation.token, rotation.secret,
+                                dropped_scopes=rotation.dropped_scopes,
+                                dropped_projects=rotation.dropped_projects)

@@ -4,12 +4,13 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPNoContent
 from pyramid.view import view_config
 
+from ...errors import Invalid
 from ...models.meta import MAX_ID
 from ...resources.projects import SLUG, load_project
 from ...responses import json_response
-from ...schemas import ValidationFailed, parse_json
-from ...schemas.pagination import WHOLE_NUMBER, page_json, page_params
-from ...schemas.shapes import treasure_answer_of
+from ...schemas import parse_json
+from ...schemas.pagination import WHOLE_NUMBER, page_params
+from ...schemas.shapes import page_answer, treasure_answer_of
 from ...schemas.treasures import TreasureCreate, TreasureEdit
 from ...security.checks import may_view, require
 from ...security.permissions import Permission
@@ -22,7 +23,7 @@ def list_filters(request) -> dict:
     owner = request.GET.get("owner")
     if owner is not None:
         if not WHOLE_NUMBER.fullmatch(owner) or int(owner) > MAX_ID:
-            raise ValidationFailed({"owner": "A user id (a whole number)."}, "The query is not valid.")
+            raise Invalid({"owner": "A user id (a whole number)."}, "The query is not valid.")
         filters["owner_id"] = int(owner)
     if "project" in request.GET:
         # A slug that cannot exist names no project: an empty list, no query.
@@ -31,7 +32,7 @@ def list_filters(request) -> dict:
     published = request.GET.get("is_published")
     if published is not None:
         if published not in ("true", "false"):
-            raise ValidationFailed({"is_published": "true or false."}, "The query is not valid.")
+            raise Invalid({"is_published": "true or false."}, "The query is not valid.")
         filters["is_published"] = published == "true"
     return filters
 
@@ -41,7 +42,7 @@ def treasures_list(request):
     page, per_page = page_params(request)
     items, total = list_treasures(request.hot, request.identity,
                                   page=page, per_page=per_page, **list_filters(request))
-    return json_response(page_json(items, page, per_page, total))
+    return json_response(page_answer(items, page, per_page, total))
 
 
 def create_in(request, body: TreasureCreate, project) -> dict:
@@ -61,7 +62,7 @@ def treasure_create(request):
         project = load_project(request, body.project)
         # A project the caller may not see is as unknown as one that does not exist.
         if project is None or not may_view(request, project):
-            raise ValidationFailed({"project": "No such project."})
+            raise Invalid({"project": "No such project."})
         require(request, Permission.PROJECT_TREASURE_CREATE, project)
     return create_in(request, body, project)
 

@@ -5,19 +5,20 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.security import forget, remember
 from pyramid.view import view_config
 
+from ...errors import Invalid, Throttled, WrongPassword
 from ...models import User
 from ...resources import path_id
-from ...schemas import ValidationFailed, validate
+from ...schemas import validate
 from ...schemas.pagination import page_params
+from ...schemas.shapes import login_session_answer
 from ...schemas.users import PasswordChange, SudoBody
 from ...security.login import confirm_password
 from ...security.permissions import Permission
-from ...security.sudo import in_sudo
+from ...security.sudo import in_sudo, open_sudo
 from ...services.events import list_events
 from ...services.passwords import change_password
-from ...services.sessions import list_sessions, revoke_session, session_json
-from ...services.users import revoke_sessions
-from ..api.auth import open_sudo
+from ...services.sessions import list_sessions, revoke_other_sessions, revoke_session
+from ..errors import headers_of, status_of
 from . import safe_next
 from .auth import render_form
 
@@ -27,10 +28,11 @@ def sudo_prompt(request, next_path: str, status: int = 200, error: str | None = 
     return render_form(request, "sudo.jinja2", status, next=next_path, error=error)
 
 
-def check_current_password(request, password: str):
-    """(the user, None) when the password is right; else (the user, the refusal)."""
+def check_current_password(request, password: str) -> User:
+    """The signed-in user, when ``password`` is theirs (else WrongPassword or Throttled)."""
     user = request.dbsession.get(User, request.identity.user_id)
-    return user, confirm_password(request, user, password, via="page")
+    confirm_password(request, user, password, via="page")
+    return user
 
 
 @view_config(route_name="account.sudo", request_method="POST", permission=Permission.ACCOUNT)
@@ -38,12 +40,13 @@ def sudo_submit(request):
     next_path = safe_next(request.POST.get("next"))
     try:
         body = validate(SudoBody, {"password": request.POST.get("password", "")})
-    except ValidationFailed:
+    except Invalid:
         return sudo_prompt(request, next_path, 400, "Enter your password.")
-    _user, refusal = check_current_password(request, body.password)
-    if refusal:
-        response = sudo_prompt(request, next_path, refusal.status, refusal.message)
-        response.headers.update(refusal.headers)
+    try:
+        check_current_password(request, body.password)
+    except (WrongPassword, Throttled) as refusal:
+        response = sudo_prompt(request, next_path, status_of(refusal), refusal.message)
+        response.headers.update(headers_of(refusal))
         return response
     open_sudo(request)
     return HTTPSeeOther(location=next_path)
@@ -54,7 +57,7 @@ def sessions_page(request):
     identity = request.identity
     idle = request.settings.session_idle_seconds
     rows, _total = list_sessions(request.dbsession, identity.user_id, idle)
-    sessions = [session_json(row, identity.session.id, idle) for row in rows]
+    sessions = [login_session_answer(row, identity.session.id, idle) for row in rows]
     return render_form(request, "sessions.jinja2", sessions=sessions)
 
 
@@ -62,9 +65,8 @@ def sessions_page(request):
 def session_revoke_page(request):
     identity = request.identity
     session_id = path_id(request)
-    if revoke_session(request.dbsession, identity.user_id, session_id,
+    if revoke_session(request.dbsession, request.bookkeeping, identity.user_id, session_id,
                       request.settings.session_idle_seconds):
-        request.bookkeeping.audit("session:revoked", identity.user_id, session_id=session_id)
         if session_id == identity.session.id:
             return HTTPSeeOther(location=request.route_path("login"), headers=forget(request))
         request.session.flash("The session is revoked.")
@@ -75,8 +77,8 @@ def session_revoke_page(request):
              permission=Permission.ACCOUNT)
 def sessions_revoke_others_page(request):
     identity = request.identity
-    count = revoke_sessions(request.dbsession, identity.user_id, keep_session_id=identity.session.id)
-    request.bookkeeping.audit("session:revoked", identity.user_id, others=True, count=count)
+    count = revoke_other_sessions(request.dbsession, request.bookkeeping, identity.user_id,
+                                  identity.session.id)
     request.session.flash(f"{count} other session{'s' if count != 1 else ''} revoked.")
     return HTTPSeeOther(location=request.route_path("account.sessions"))
 
@@ -95,22 +97,23 @@ def password_submit(request):
     try:
         body = validate(PasswordChange, {name: request.POST.get(name, "")
                                          for name in ("current_password", "new_password")})
-    except ValidationFailed as exc:
+    except Invalid as exc:
         return render_form(request, "password.jinja2", 400, errors=exc.fields)
     new_password = body.new_password
     if new_password != request.POST.get("confirm_password", ""):
         return render_form(request, "password.jinja2", 400,
                            errors={"confirm_password": "The two new passwords differ."})
-    user, refusal = check_current_password(request, body.current_password)
-    if refusal:
-        return render_form(request, "password.jinja2", refusal.status, headers=refusal.headers,
-                           errors={"current_password": refusal.message})
     try:
-        change_password(request.dbsession, request.passwords, user, new_password)
-    except ValidationFailed as exc:
+        user = check_current_password(request, body.current_password)
+    except (WrongPassword, Throttled) as refusal:
+        return render_form(request, "password.jinja2", status_of(refusal),
+                           headers=headers_of(refusal), errors={"current_password": refusal.message})
+    try:
+        change_password(request.dbsession, request.bookkeeping, request.passwords, user,
+                        new_password)
+    except Invalid as exc:
         return render_form(request, "password.jinja2", 400, errors=exc.fields)
     headers = remember(request, user.id, user=user, new_csrf=False)
-    request.bookkeeping.audit("password:changed", user.id)
     request.session.flash("Your password is changed; your other sessions are logged out.")
     return HTTPSeeOther(location=request.route_path("account.sessions"), headers=headers)
 

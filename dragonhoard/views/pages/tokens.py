@@ -9,26 +9,27 @@ from pyramid.view import view_config
 from sqlalchemy import select
 
 from ... import clock
+from ...errors import Conflict, Invalid
 from ...models import Membership, Project, User
-from ...schemas import ValidationFailed, validate
+from ...schemas import validate
 from ...schemas.tokens import EXPIRY_CHOICES, TokenCreate
 from ...security.permissions import ADMIN_SCOPE, SCOPES, Permission
 from ...security.sudo import in_sudo
-from ...services import Conflict
+from ...security.tokens import EXPIRY_NOTICE
 from ...services.tokens import (
-    DEFAULT_LIFETIME_DAYS,
     Rotation,
     TokenRequest,
     create_token,
+    default_lifetime_days,
     list_tokens,
     revoke_token,
     rotate_token,
+    token_request,
 )
-from ..api.tokens import owned_token_or_404, token_request
+from ..api.tokens import owned_token_or_404
 from .account import sudo_prompt
 from .auth import render_form
 
-EXPIRY_WARNING = timedelta(days=7)
 #: The form's words for an expiry its own controls would not send.
 FORM_MESSAGES = {
     "expires_in_days": "Choose how long the token lives.",
@@ -54,11 +55,11 @@ def render_tokens(request, status: int = 200, errors=None, values=None):
         request, "tokens.jinja2", status,
         tokens=tokens,
         now=now,
-        soon=now + EXPIRY_WARNING,
+        soon=now + EXPIRY_NOTICE,
         scopes={s: text for s, text in SCOPES.items() if s != ADMIN_SCOPE or user.is_admin},
         expiry_choices=[d for d in EXPIRY_CHOICES if max_days is None or d <= max_days],
         # What "neither" means: 30 days, or the maximum where that is shorter.
-        default_days=DEFAULT_LIFETIME_DAYS if max_days is None else min(DEFAULT_LIFETIME_DAYS, max_days),
+        default_days=default_lifetime_days(max_days),
         allow_never=max_days is None,
         max_date=(now.date() + timedelta(days=max_days)).isoformat() if max_days else "",
         today=now.date().isoformat(),
@@ -129,11 +130,11 @@ def _form_errors(fields: dict[str, str]) -> dict[str, str]:
 def _form_request(values: dict) -> TokenRequest:
     """The create form as a TokenRequest; field errors as ValidationFailed."""
     if values["restrict"] not in (None, "on"):
-        raise ValidationFailed({"projects": "Tick the box, or leave it."})
+        raise Invalid({"projects": "Tick the box, or leave it."})
     try:
         return token_request(validate(TokenCreate, _form_body(values)))
-    except ValidationFailed as exc:
-        raise ValidationFailed(_form_errors(exc.fields)) from None
+    except Invalid as exc:
+        raise Invalid(_form_errors(exc.fields)) from None
 
 
 def _shown(value):
@@ -154,15 +155,13 @@ def token_create_submit(request):
         wanted = _form_request(values)
         user = request.dbsession.get(User, request.identity.user_id)
         token, secret = create_token(
-            request.dbsession, user, wanted,
+            request.dbsession, request.bookkeeping, user, wanted,
             max_days=request.settings.token_max_lifetime_days, allowed_days=EXPIRY_CHOICES,
         )
-    except ValidationFailed as exc:
+    except Invalid as exc:
         return render_tokens(request, 400, errors=exc.fields, values=shown)
     except Conflict as exc:
         return render_tokens(request, 409, errors={exc.field or "name": exc.message}, values=shown)
-    request.bookkeeping.audit("token:created", user.id, token_id=token.id, name=token.name,
-                              scopes=token.scope_list)
     return show_once(request, token, secret, "Your new token")
 
 
@@ -177,8 +176,7 @@ def token_revoke_submit(request):
     if not in_sudo(request.identity):
         return sudo_prompt(request, request.route_path("tokens.revoke", id=token.id), 403,
                            "Enter your password to revoke a token.")
-    if revoke_token(token):
-        request.bookkeeping.audit("token:revoked", token.owner_id, token_id=token.id, name=token.name)
+    if revoke_token(request.bookkeeping, token):
         request.session.flash(f"The token “{token.name}” is revoked.")
     return HTTPSeeOther(location=request.route_path("tokens"))
 
@@ -191,15 +189,12 @@ def token_rotate_submit(request):
                            "Enter your password to rotate a token.")
     user = request.dbsession.get(User, old.owner_id)
     try:
-        rotation = rotate_token(request.dbsession, user, old,
+        rotation = rotate_token(request.dbsession, request.bookkeeping, user, old,
                                 max_days=request.settings.token_max_lifetime_days)
     except Conflict as exc:
         request.session.flash(exc.message)
         return HTTPSeeOther(location=request.route_path("tokens"))
-    token = rotation.token
-    request.bookkeeping.audit("token:rotated", user.id, token_id=token.id, rotated_from=old.id,
-                              name=token.name)
-    return show_once(request, token, rotation.secret, "Your rotated token",
+    return show_once(request, rotation.token, rotation.secret, "Your rotated token",
                      dropped=dropped_sentence(rotation))
 
 
