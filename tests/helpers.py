@@ -43,3 +43,8 @@ def row_counts(dbsession) -> dict[str, int]:
 
 def cookie(testapp, name: str) -> str | None:
     return testapp.cookies.get(name)
+
+
+def caller_id(testapp, **kw) -> int:
+    """The user id ``/api/me`` says is calling (and that it answered 200)."""
+    return testapp.get("/api/me", **kw).json["user"]["id"]

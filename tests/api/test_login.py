@@ -8,7 +8,7 @@ from dragonhoard.models import AuditEvent, LoginSession, User
 from dragonhoard.security.tokens import hash_token
 
 from ..factories import PASSWORD
-from ..helpers import api_login, form_login, login, row_counts
+from ..helpers import api_login, caller_id, form_login, login, row_counts
 
 
 def test_json_login_me_and_logout(testapp, factory, dbsession):
@@ -66,7 +66,7 @@ def test_json_login_from_another_origin_is_refused(testapp, factory, headers):
 def test_json_login_from_our_own_origin_is_fine(testapp, factory):
     user = factory.user()
     api_login(testapp, user.email, headers={"Origin": "http://localhost"})
-    testapp.get("/api/me")
+    assert caller_id(testapp) == user.id
 
 
 def test_same_answer_for_unknown_email_and_wrong_password(testapp, factory):
@@ -201,7 +201,7 @@ def test_the_cookie_holds_a_secret_whose_hash_is_stored(testapp, factory, dbsess
 def test_a_revoked_session_is_refused_on_the_next_request(testapp, factory, dbsession):
     user = factory.user()
     login(testapp, user)
-    testapp.get("/api/me")
+    assert caller_id(testapp) == user.id
     row = dbsession.scalars(select(LoginSession)).one()
     row.revoked_at = row.created_at
     dbsession.commit()
@@ -215,16 +215,16 @@ def test_idle_and_absolute_timeouts(make_testapp, factory, clock):
     user = factory.user()
     login(testapp, user)
     clock.advance(seconds=599)
-    testapp.get("/api/me")          # used within the idle window: extended
+    assert caller_id(testapp) == user.id          # used within the idle window: extended
     clock.advance(seconds=599)
-    testapp.get("/api/me")
+    assert caller_id(testapp) == user.id
     clock.advance(seconds=601)      # idle too long
     testapp.get("/api/me", status=401)
 
     login(testapp, user)
     for _ in range(6):              # used every 9 minutes: never idle...
         clock.advance(seconds=540)
-        testapp.get("/api/me")
+        assert caller_id(testapp) == user.id
     clock.advance(seconds=540)      # ...but an hour is the most a session lives
     testapp.get("/api/me", status=401)
 
@@ -234,11 +234,11 @@ def test_last_seen_is_written_at_most_once_a_minute(testapp, factory, dbsession,
     login(testapp, user)
     seen = dbsession.scalars(select(LoginSession.last_seen_at)).one()
     clock.advance(seconds=30)
-    testapp.get("/api/me")
+    assert caller_id(testapp) == user.id
     dbsession.expire_all()
     assert dbsession.scalars(select(LoginSession.last_seen_at)).one() == seen
     clock.advance(seconds=31)
-    testapp.get("/api/me")
+    assert caller_id(testapp) == user.id
     dbsession.expire_all()
     assert dbsession.scalars(select(LoginSession.last_seen_at)).one() == clock.at
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from dragonhoard.models import AuditEvent, LoginSession, User
 
 from ..factories import PASSWORD
-from ..helpers import api_login, bearer, login
+from ..helpers import api_login, bearer, caller_id, login
 
 NEW_PASSWORD = "a-brand-new-hoard-password-77"
 
@@ -38,7 +38,7 @@ def test_revoke_one_session(testapp, factory, dbsession):
     assert dbsession.get(LoginSession, other.id).revoked_at is not None
     event = dbsession.scalars(select(AuditEvent).where(AuditEvent.kind == "session:revoked")).one()
     assert event.details == {"session_id": other.id}
-    testapp.get("/api/me")
+    assert caller_id(testapp) == user.id
 
 
 def test_another_users_session_is_not_found(testapp, factory, dbsession):
@@ -84,10 +84,10 @@ def test_password_change_revokes_other_sessions_and_keeps_tokens(testapp, factor
     testapp.post_json("/api/account/password",
                       {"current_password": PASSWORD, "new_password": NEW_PASSWORD},
                       headers={"X-CSRF-Token": csrf}, status=204)
-    testapp.get("/api/me")  # this browser goes on
+    assert caller_id(testapp) == user.id  # this browser goes on
     dbsession.expire_all()
     assert dbsession.get(LoginSession, other.id).revoked_at is not None
-    testapp.get("/api/me", headers=bearer(token_secret))
+    assert caller_id(testapp, headers=bearer(token_secret)) == user.id
     assert dbsession.scalars(select(AuditEvent.kind).where(AuditEvent.kind == "password:changed")).one()
     other_browser = testapp.__class__(testapp.app, extra_environ=testapp.extra_environ)
     other_browser.set_cookie("dh_session", other_secret)

@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from dragonhoard.models import ApiToken, AuditEvent, Membership
 from dragonhoard.security.tokens import hash_token
 
-from ..helpers import bearer, login
+from ..helpers import bearer, caller_id, login
 
 
 @pytest.fixture
@@ -53,7 +53,7 @@ def test_create_show_once_list_use_rotate_revoke(session, dbsession, clock):
     assert rotated["dropped"] == {"scopes": [], "projects": []}
     response = testapp.get("/api/me", headers=bearer(secret), status=401)
     assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
-    testapp.get("/api/me", headers=bearer(rotated["token"]))
+    assert caller_id(testapp, headers=bearer(rotated["token"])) == user.id
     items = testapp.get("/api/tokens").json["items"]
     new = next(item for item in items if item["id"] == rotated["id"])
     assert new["rotated_from"] == created["id"]
@@ -251,10 +251,11 @@ def test_rotating_a_revoked_or_expired_token_is_409(session, factory, clock):
 
 def test_another_users_token_is_not_found(session, factory):
     testapp, _user, headers = session
-    theirs, secret = factory.token(factory.user())
+    stranger = factory.user()
+    theirs, secret = factory.token(stranger)
     testapp.delete(f"/api/tokens/{theirs.id}", headers=headers, status=404)
     testapp.post(f"/api/tokens/{theirs.id}/rotate", headers=headers, status=404)
-    testapp.get("/api/me", headers=bearer(secret))
+    assert caller_id(testapp, headers=bearer(secret)) == stranger.id
 
 
 def test_changes_need_sudo(session, factory, clock):
@@ -312,7 +313,7 @@ def test_a_deactivated_owners_tokens_stop_and_come_back(testapp, factory, dbsess
     assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
     user.is_active = True
     dbsession.commit()
-    testapp.get("/api/me", headers=bearer(secret))
+    assert caller_id(testapp, headers=bearer(secret)) == user.id
 
 
 def test_leak_reports_revoke_live_tokens_and_always_answer_202(testapp, factory, dbsession, clock):
@@ -323,7 +324,7 @@ def test_leak_reports_revoke_live_tokens_and_always_answer_202(testapp, factory,
                                  {"tokens": [live_secret, "dhp_not-a-token", "hello"]}, status=202)
     assert response.json["status"] == "accepted"
     testapp.get("/api/me", headers=bearer(live_secret), status=401)
-    testapp.get("/api/me", headers=bearer(other_secret))
+    assert caller_id(testapp, headers=bearer(other_secret)) == owner.id
     testapp.post_json("/api/credentials/revoke", {"tokens": [live_secret]}, status=202)
     events = dbsession.scalars(select(AuditEvent).where(AuditEvent.kind == "token:revoked_leak")).all()
     assert len(events) == 1 and events[0].user_id == owner.id
@@ -352,7 +353,7 @@ def test_expired_tokens_refused_at_the_second(testapp, factory, clock):
     expires = clock.at + timedelta(hours=1)
     _row, secret = factory.token(user, expires_at=expires)
     clock.set(expires - timedelta(seconds=1))
-    testapp.get("/api/me", headers=bearer(secret))
+    assert caller_id(testapp, headers=bearer(secret)) == user.id
     clock.set(expires)
     response = testapp.get("/api/me", headers=bearer(secret), status=401)
     assert 'error_description="The token has expired."' in response.headers["WWW-Authenticate"]

@@ -10,7 +10,7 @@ from dragonhoard.models import ApiToken
 from dragonhoard.services.tokens import LATEST_EXPIRY
 
 from ..factories import PASSWORD
-from ..helpers import bearer, form_login
+from ..helpers import bearer, caller_id, form_login
 
 
 def test_create_shows_the_token_once(testapp, factory, dbsession):
@@ -33,7 +33,7 @@ def test_create_shows_the_token_once(testapp, factory, dbsession):
     row = dbsession.scalars(select(ApiToken)).one()
     assert row.scope_list == ["treasure:read"] and row.is_restricted
     assert [link.project_id for link in row.project_links] == [project.id]
-    testapp.get("/api/me", headers=bearer(secret))
+    assert caller_id(testapp, headers=bearer(secret)) == user.id
     listing = testapp.get("/tokens")
     assert secret not in listing.text and secret[:12] in listing.text
     assert "never" in listing.text or "from 192.0.2.10" in listing.text
@@ -129,7 +129,7 @@ def test_rotate_button(testapp, factory):
     form = next(f for f in listing.forms.values() if f.action == f"/tokens/{token.id}/rotate")
     response = form.submit(status=201)
     new_secret = response.html.find(id="new-token").text.strip()
-    testapp.get("/api/me", headers=bearer(new_secret))
+    assert caller_id(testapp, headers=bearer(new_secret)) == user.id
     testapp.get("/api/me", headers=bearer(secret), status=401)
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from dragonhoard.models import ApiToken
 from dragonhoard.security import tokens
 
-from ..helpers import bearer, login
+from ..helpers import bearer, caller_id, login
 
 CHALLENGE = 'Bearer realm="dragonhoard"'
 
@@ -55,8 +55,8 @@ def test_another_scheme_is_401_without_error(testapp, header):
 
 def test_the_scheme_is_case_insensitive(testapp, user, factory):
     _row, secret = factory.token(user)
-    testapp.get("/api/me", headers={"Authorization": f"BEARER {secret}"})
-    testapp.get("/api/me", headers={"Authorization": f"bearer {secret}"})
+    assert caller_id(testapp, headers={"Authorization": f"BEARER {secret}"}) == user.id
+    assert caller_id(testapp, headers={"Authorization": f"bearer {secret}"}) == user.id
 
 
 def test_refused_tokens(testapp, user, factory, dbsession, clock):
@@ -90,9 +90,9 @@ def test_a_mis_checksummed_token_costs_no_statement(testapp, user, factory, stat
 
 def test_allowed_networks(testapp, user, factory):
     _row, secret = factory.token(user, allowed_networks="192.0.2.0/24 2001:db8::/32")
-    testapp.get("/api/me", headers=bearer(secret))  # from 192.0.2.10
-    testapp.get("/api/me", headers=bearer(secret), extra_environ={"REMOTE_ADDR": "2001:db8::7"})
-    testapp.get("/api/me", headers=bearer(secret), extra_environ={"REMOTE_ADDR": "::ffff:192.0.2.99"})
+    assert caller_id(testapp, headers=bearer(secret)) == user.id  # from 192.0.2.10
+    assert caller_id(testapp, headers=bearer(secret), extra_environ={"REMOTE_ADDR": "2001:db8::7"}) == user.id
+    assert caller_id(testapp, headers=bearer(secret), extra_environ={"REMOTE_ADDR": "::ffff:192.0.2.99"}) == user.id
     testapp.get("/api/me", headers=bearer(secret), extra_environ={"REMOTE_ADDR": "198.51.100.1"},
                 status=401)
 
@@ -105,8 +105,8 @@ def test_an_allowed_network_written_in_ipv4_mapped_form(testapp, user):
     assert created["allowed_networks"] == ["192.0.2.0/24"]
     testapp.reset()  # no session cookie: the token alone
     secret = bearer(created["token"])
-    testapp.get("/api/me", headers=secret)  # from 192.0.2.10
-    testapp.get("/api/me", headers=secret, extra_environ={"REMOTE_ADDR": "::ffff:192.0.2.99"})
+    assert caller_id(testapp, headers=secret) == user.id  # from 192.0.2.10
+    assert caller_id(testapp, headers=secret, extra_environ={"REMOTE_ADDR": "::ffff:192.0.2.99"}) == user.id
     response = testapp.get("/api/me", headers=secret, status=401,
                            extra_environ={"REMOTE_ADDR": "198.51.100.1"})
     assert response.headers["WWW-Authenticate"] == invalid_token(
@@ -116,8 +116,8 @@ def test_an_allowed_network_written_in_ipv4_mapped_form(testapp, user):
 def test_a_network_stored_in_ipv4_mapped_form_still_matches(testapp, user, factory):
     """Tokens created before networks were normalised keep working as meant."""
     _row, secret = factory.token(user, allowed_networks="::ffff:a00:0/104")
-    testapp.get("/api/me", headers=bearer(secret), extra_environ={"REMOTE_ADDR": "10.1.2.3"})
-    testapp.get("/api/me", headers=bearer(secret), extra_environ={"REMOTE_ADDR": "::ffff:10.9.9.9"})
+    assert caller_id(testapp, headers=bearer(secret), extra_environ={"REMOTE_ADDR": "10.1.2.3"}) == user.id
+    assert caller_id(testapp, headers=bearer(secret), extra_environ={"REMOTE_ADDR": "::ffff:10.9.9.9"}) == user.id
     testapp.get("/api/me", headers=bearer(secret), extra_environ={"REMOTE_ADDR": "11.0.0.1"},
                 status=401)
 
@@ -130,7 +130,7 @@ def test_a_forged_forwarded_header_changes_nothing(testapp, user, factory):
 
 def test_an_invalid_token_never_falls_back_to_the_cookie(testapp, user):
     login(testapp, user)
-    testapp.get("/api/me")
+    assert caller_id(testapp) == user.id
     for header in (f"Bearer {tokens.generate()}", "Basic Zm9vOmJhcg==", "Bearer"):
         response = testapp.get("/api/me", headers={"Authorization": header}, status="*")
         assert response.status_int in (400, 401), header
@@ -163,31 +163,31 @@ def test_a_bad_credential_is_never_a_500_on_any_route(testapp):
 
 def test_authentication_costs_one_statement(testapp, user, factory, statement_log):
     _row, secret = factory.token(user, scopes=["user:read"])
-    testapp.get("/api/me", headers=bearer(secret))  # records last use (once a minute)
+    assert caller_id(testapp, headers=bearer(secret))  # records last use (once a minute) == user.id
     with statement_log(testapp.app) as log:
-        testapp.get("/api/me", headers=bearer(secret))
+        assert caller_id(testapp, headers=bearer(secret)) == user.id
     assert log.count == 1, log.statements
 
 
 def test_a_session_costs_one_statement_too(testapp, user, statement_log):
     login(testapp, user)
     with statement_log(testapp.app) as log:
-        testapp.get("/api/me")
+        assert caller_id(testapp) == user.id
     assert log.count == 1, log.statements
 
 
 def test_last_use_is_written_at_most_once_a_minute(testapp, user, factory, dbsession, clock):
     row, secret = factory.token(user)
-    testapp.get("/api/me", headers=bearer(secret))
+    assert caller_id(testapp, headers=bearer(secret)) == user.id
     dbsession.expire_all()
     first = dbsession.get(ApiToken, row.id)
     assert first.last_used_at == clock.at and first.last_used_ip == "192.0.2.10"
     clock.advance(seconds=59)
-    testapp.get("/api/me", headers=bearer(secret), extra_environ={"REMOTE_ADDR": "192.0.2.99"})
+    assert caller_id(testapp, headers=bearer(secret), extra_environ={"REMOTE_ADDR": "192.0.2.99"}) == user.id
     dbsession.expire_all()
     assert dbsession.get(ApiToken, row.id).last_used_ip == "192.0.2.10"
     clock.advance(seconds=2)
-    testapp.get("/api/me", headers=bearer(secret), extra_environ={"REMOTE_ADDR": "192.0.2.99"})
+    assert caller_id(testapp, headers=bearer(secret), extra_environ={"REMOTE_ADDR": "192.0.2.99"}) == user.id
     dbsession.expire_all()
     again = dbsession.get(ApiToken, row.id)
     assert again.last_used_ip == "192.0.2.99" and again.last_used_at == clock.at
@@ -199,7 +199,7 @@ def test_last_use_never_waits_for_a_locked_row(testapp, user, factory, database,
     row, secret = factory.token(user)
     with database.engine.connect() as other:
         other.execute(text("SELECT id FROM api_tokens WHERE id = :id FOR UPDATE"), {"id": row.id})
-        testapp.get("/api/me", headers=bearer(secret))  # would hang without SKIP LOCKED
+        assert caller_id(testapp, headers=bearer(secret)) == user.id  # would hang without SKIP LOCKED
         other.rollback()
     with database.engine.connect() as conn:
         assert conn.execute(select(ApiToken.last_used_at).where(ApiToken.id == row.id)).scalar() is None

@@ -2,8 +2,11 @@
 the cost of a request, lists filtered in SQL, and an API-only configuration."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import insert
 
+from dragonhoard import clock as app_clock
 from dragonhoard.models import Treasure
 from dragonhoard.security.permissions import SCOPES
 
@@ -82,13 +85,14 @@ def test_lists_show_only_what_the_caller_may_view_in_bounded_queries(testapp, fa
     mine = factory.project(members={me: "viewer"})
     theirs = factory.project(members={other: "owner"})
     rows = []
+    created = app_clock.now()
     for n in range(1000):
         owner = (me, other)[n % 2]
         project = (None, mine, theirs)[n % 3]
         rows.append({"owner_id": owner.id, "project_id": project.id if project else None,
                      "name": f"T{n}", "description": "", "value": n, "cool_factor": n % 11,
-                     "is_published": n % 5 == 0, "plundered_at": factory.user().created_at,
-                     "created_at": factory.user().created_at})
+                     "is_published": n % 5 == 0, "plundered_at": created,
+                     "created_at": created - timedelta(seconds=n)})
     dbsession.execute(insert(Treasure), rows)
     dbsession.commit()
     visible = {

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pyramid.authorization import Authenticated, Everyone
+import pytest
+from pyramid.authorization import ACLHelper, Authenticated, Everyone
 
 from dragonhoard.security.identity import Identity, SessionCredential, TokenCredential
-from dragonhoard.security.permissions import RULES, Permission, build_acl
+from dragonhoard.security.permissions import SCOPES, Permission, build_acl
 from dragonhoard.security.principals import principals_for
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
@@ -86,8 +87,26 @@ def test_acls_put_everyone_first_and_end_with_deny_all():
     assert all(ace[1] != Everyone for ace in unpublished[:-1])
 
 
-def test_no_scope_principal_appears_in_any_acl():
-    """A scope principal in an ACL would grant on its own (DESIGN section 13)."""
-    acl = build_acl(tuple(Permission), owner_id=5, project_id=3, published=True)
+class Resource:
+    def __init__(self, acl):
+        self.__acl__ = acl
+
+
+@pytest.mark.parametrize("facts", [
+    {"owner_id": 5, "project_id": 3, "published": True},
+    {"owner_id": 5, "project_id": 3, "published": False},
+    {"owner_id": None, "project_id": None, "published": False},
+])
+def test_no_scope_principal_appears_in_any_acl(facts):
+    """A scope principal in an ACL would grant on its own (DESIGN section 13):
+    no ACL names one, so every scope there is grants nothing beyond what a
+    caller without any may do."""
+    acl = build_acl(tuple(Permission), **facts)
     assert not any(str(ace[1]).startswith("scope:") for ace in acl)
-    assert all(rule.scope is None or rule.scope.count(":") <= 1 for rule in RULES.values())
+    every_scope = [f"scope:{scope}" for scope in SCOPES]
+    helper = ACLHelper()
+    for permission in Permission:
+        bare = bool(helper.permits(Resource(acl), [Everyone, Authenticated], permission))
+        scoped = bool(helper.permits(Resource(acl), [Everyone, Authenticated, *every_scope],
+                                     permission))
+        assert scoped == bare, permission
