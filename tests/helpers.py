@@ -20,11 +20,16 @@ def login(testapp, user, password: str = PASSWORD) -> str:
     return api_login(testapp, user.email, password).json["csrf_token"]
 
 
-def form_login(testapp, email: str, password: str = PASSWORD, next_path: str | None = None, **kw):
+def form_login(testapp, email: str, password: str = PASSWORD, next_path: str | None = None, *,
+               forced_next: str | None = None, **kw):
+    """The login form, filled in and sent; ``forced_next`` replaces the form's
+    hidden ``next`` with anything at all, as a forged form would."""
     page = testapp.get("/login" + (f"?next={next_path}" if next_path else ""))
     form = page.forms[0]
     form["email"] = email
     form["password"] = password
+    if forced_next is not None:
+        form["next"].force_value(forced_next)
     return form.submit(**kw)
 
 

@@ -142,6 +142,11 @@ def get_engine(settings: dict[str, Any], prefix: str = "sqlalchemy.", *,
     url = settings[prefix + "url"]
     if url.startswith("postgresql"):
         kwargs["connect_args"] = _postgres_connect_args(settings, url)
+        if kwargs.get("isolation_level") == "AUTOCOMMIT":
+            # Nothing to roll back on return. A rollback on a connection the
+            # server (or PgBouncer) dropped would only log a traceback; the
+            # next checkout finds it broken and opens a new one.
+            kwargs.setdefault("pool_reset_on_return", None)
     # Statement parameters (password hashes, token hashes, emails) never reach
     # a log line or an exception's text.
     kwargs.setdefault("hide_parameters", True)

@@ -63,12 +63,11 @@ class Member(Shape):
     role: Role
 
 
-class TokenCreated(Shape):
-    """The answer of a create: the secret, this once."""
+class TokenFields(Shape):
+    """What every answer about a token holds."""
 
     id: int
     name: str
-    token: str
     #: The token's first 12 characters (``dhp_`` + 8), to recognise it by.
     display_prefix: str
     scopes: list[str]
@@ -78,6 +77,12 @@ class TokenCreated(Shape):
     expires_at: datetime | None
     created_at: datetime
     last_used_at: datetime | None
+
+
+class TokenCreated(TokenFields):
+    """The answer of a create: the secret, this once."""
+
+    token: str
 
 
 class Dropped(Shape):
@@ -92,18 +97,9 @@ class TokenRotated(TokenCreated):
     dropped: Dropped
 
 
-class Token(Shape):
+class Token(TokenFields):
     """A token in lists and at ``/api/tokens/self``: no secret."""
 
-    id: int
-    name: str
-    display_prefix: str
-    scopes: list[str]
-    projects: list[str] | None
-    allowed_networks: list[str]
-    expires_at: datetime | None
-    created_at: datetime
-    last_used_at: datetime | None
     revoked_at: datetime | None
     last_used_ip: str | None
     rotated_from: int | None

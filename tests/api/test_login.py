@@ -111,12 +111,7 @@ def test_form_login_redirects_to_next_and_logout_to_login(testapp, factory, dbse
 ])
 def test_open_redirect_attempts_land_on_the_root(testapp, factory, target):
     user = factory.user()
-    page = testapp.get("/login")
-    form = page.forms[0]
-    form["email"] = user.email
-    form["password"] = PASSWORD
-    form["next"].force_value(target)
-    response = form.submit(status=303)
+    response = form_login(testapp, user.email, forced_next=target, status=303)
     assert response.location == "/"
 
 

@@ -7,7 +7,7 @@ import pytest
 from dragonhoard.views.pages import safe_next
 
 from ..factories import PASSWORD
-from ..helpers import login
+from ..helpers import form_login, login
 
 
 @pytest.mark.parametrize("target, expected", [
@@ -34,12 +34,7 @@ def test_safe_next(target, expected):
 @pytest.mark.parametrize("target", ["/\u9f8d", "/caf\u00e9?x=\u2603", "/.//evil.example"])
 def test_a_form_login_with_any_next_redirects_to_an_ascii_path(testapp, factory, target):
     user = factory.user()
-    page = testapp.get("/login")
-    form = page.forms[0]
-    form["email"] = user.email
-    form["password"] = PASSWORD
-    form["next"].force_value(target)
-    response = form.submit(status=303)
+    response = form_login(testapp, user.email, forced_next=target, status=303)
     assert response.location.startswith("/") and not response.location.startswith("//")
     assert response.location.isascii()
     # The login went through once, and the session works.

@@ -1,12 +1,13 @@
 """Projects: the item context, loaded with the caller's membership."""
 from __future__ import annotations
 
-from sqlalchemy import Integer, String, and_, bindparam, select
+from sqlalchemy import String, bindparam, select
 
 from ...models import ApiTokenProject, Membership, Project
 from ...schemas import shapes
 from ..rows import row_type
 from ..statements import CoreStatement
+from . import with_caller
 
 #: The project shape's columns, in its order (``role`` is the caller's).
 PROJECT_COLUMNS = (Project.slug, Project.name, Project.description, Project.created_at,
@@ -17,12 +18,8 @@ ProjectContextRow = row_type("ProjectContextRow", shapes.Project, [
 ])
 
 PROJECT_CONTEXT = CoreStatement(
-    select(*PROJECT_COLUMNS, Project.id, ApiTokenProject.project_id.label("listed"))
-    .select_from(Project)
-    .outerjoin(Membership, and_(Membership.project_id == Project.id,
-                                Membership.user_id == bindparam("user_id", type_=Integer)))
-    .outerjoin(ApiTokenProject, and_(ApiTokenProject.project_id == Project.id,
-                                     ApiTokenProject.token_id == bindparam("token_id", type_=Integer)))
+    with_caller(select(*PROJECT_COLUMNS, Project.id, ApiTokenProject.project_id.label("listed"))
+                .select_from(Project), Project.id)
     .where(Project.slug == bindparam("slug", type_=String)),
     ProjectContextRow,
 )

@@ -30,6 +30,7 @@ from ...models import ApiTokenProject, Membership, Project, Treasure, TreasureCo
 from ...schemas import shapes
 from ..rows import row_type
 from ..statements import CoreStatement
+from . import with_caller
 
 #: The treasure shape's columns, in its order.
 TREASURE_COLUMNS = (
@@ -53,14 +54,13 @@ class TotalRow(NamedTuple):
 
 
 TREASURE_CONTEXT = CoreStatement(
-    select(*TREASURE_COLUMNS, Treasure.project_id, Membership.role.label("caller_role"),
-           ApiTokenProject.project_id.label("listed"))
-    .select_from(Treasure)
-    .outerjoin(Project, Project.id == Treasure.project_id)
-    .outerjoin(Membership, and_(Membership.project_id == Treasure.project_id,
-                                Membership.user_id == bindparam("user_id", type_=Integer)))
-    .outerjoin(ApiTokenProject, and_(ApiTokenProject.project_id == Treasure.project_id,
-                                     ApiTokenProject.token_id == bindparam("token_id", type_=Integer)))
+    with_caller(
+        select(*TREASURE_COLUMNS, Treasure.project_id, Membership.role.label("caller_role"),
+               ApiTokenProject.project_id.label("listed"))
+        .select_from(Treasure)
+        .outerjoin(Project, Project.id == Treasure.project_id),
+        Treasure.project_id,
+    )
     .where(Treasure.id == bindparam("id", type_=Integer)),
     TreasureContextRow,
 )
