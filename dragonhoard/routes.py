@@ -68,6 +68,11 @@ def includeme(config) -> None:
     config.add_route("tokens", "/tokens")
     config.add_route("tokens.revoke", r"/tokens/{id:[0-9]+}/revoke")
     config.add_route("tokens.rotate", r"/tokens/{id:[0-9]+}/rotate")
+    config.add_route("project.page", "/projects/{slug}")
+    config.add_route("account.profile", "/account/profile")
+    config.add_route("admin.users", "/admin/users")
+    config.add_route("admin.user.active", r"/admin/users/{id:[0-9]+}/active")
+    config.add_route("admin.user.admin", r"/admin/users/{id:[0-9]+}/admin")
 
 
 def add_read_routes(config, name: str, pattern: str, factory: str | None, writes: str) -> None:

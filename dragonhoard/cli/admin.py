@@ -52,9 +52,9 @@ def _user(dbsession, email: str):
 
 
 def set_admin_command(env: Environment, args) -> None:
-    with env.transaction() as (dbsession, _events):
+    with env.transaction() as (dbsession, events):
         user = _user(dbsession, args.email)
-        set_admin(user, not args.off)
+        set_admin(events, user, not args.off)
         username = user.username
     print(f"{username} is {'no longer' if args.off else 'now'} an admin.")
 

@@ -31,6 +31,11 @@ class EventKind(StrEnum):
     TOKEN_REVOKED = "token:revoked"
     TOKEN_REVOKED_LEAK = "token:revoked_leak"
     TOKEN_REFUSED = "token:refused"
+    #: An admin's changes to another account (the administration pages): the
+    #: target's log says what changed, the admin's log says who they changed.
+    USER_ADMIN_GRANTED = "user:admin_granted"
+    USER_ADMIN_REVOKED = "user:admin_revoked"
+    ADMIN_ACTION = "admin:action"
     USER_DEACTIVATED = "user:deactivated"
     USER_ACTIVATED = "user:activated"
 

@@ -40,6 +40,7 @@ class Root:
             Permission.PROJECT_CREATE,
             Permission.PROJECT_LIST,
             Permission.USER_VIEW,
+            Permission.ADMIN_USERS,
         )
     )
 

@@ -60,6 +60,7 @@ class Permission(StrEnum):
     USER_EDIT = "user.edit"
     ACCOUNT = "account"
     TOKEN_SELF = "token.self"
+    ADMIN_USERS = "admin.users"
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,9 @@ RULES: dict[Permission, Rule] = {
     Permission.USER_EDIT: Rule(("owner", "admin"), "user:edit"),
     Permission.ACCOUNT: Rule(("authenticated",), session_only=True),
     Permission.TOKEN_SELF: Rule(("authenticated",)),
+    #: The administration pages: admins, in a session (their changes also
+    #: need sudo mode, as every account change does).
+    Permission.ADMIN_USERS: Rule(("admin",), "admin", session_only=True),
 }
 
 

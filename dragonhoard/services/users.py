@@ -82,9 +82,15 @@ def find_by_username(dbsession: Session, username: str) -> User | None:
     ).first()
 
 
-def set_admin(user: User, is_admin: bool) -> None:
-    """Admin rights, given or taken (the command line: DESIGN section 10)."""
+def set_admin(events: Bookkeeping, user: User, is_admin: bool, *,
+              by_user_id: int | None = None) -> None:
+    """Admin rights, given or taken, by an operator (the command line) or an
+    admin (``by_user_id``); both leave an event in the user's log."""
+    if user.is_admin == is_admin:
+        return
     user.is_admin = is_admin
+    kind = EventKind.USER_ADMIN_GRANTED if is_admin else EventKind.USER_ADMIN_REVOKED
+    _changed_by(events, kind, user, by_user_id)
 
 
 def revoke_sessions(dbsession: Session, user_id: int, *, keep_session_id: int | None = None) -> int:
@@ -97,12 +103,34 @@ def revoke_sessions(dbsession: Session, user_id: int, *, keep_session_id: int | 
     return dbsession.execute(query.values(revoked_at=clock.now())).rowcount
 
 
-def set_active(dbsession: Session, events: Bookkeeping, user: User, active: bool) -> None:
+def set_active(dbsession: Session, events: Bookkeeping, user: User, active: bool, *,
+               by_user_id: int | None = None) -> None:
     """Deactivating revokes every session and stops tokens and logins at once;
     reactivating lets the user log in again and revives tokens that are
-    neither expired nor revoked. Both leave an event in the user's log."""
+    neither expired nor revoked. Both leave an event in the user's log (and,
+    done by an admin, in theirs)."""
     user.is_active = active
     if not active:
         revoke_sessions(dbsession, user.id)
-    events.audit(EventKind.USER_ACTIVATED if active else EventKind.USER_DEACTIVATED, user.id,
-                 by="operator")
+    _changed_by(events, EventKind.USER_ACTIVATED if active else EventKind.USER_DEACTIVATED, user,
+                by_user_id)
+
+
+def _changed_by(events: Bookkeeping, kind: EventKind, user: User, by_user_id: int | None) -> None:
+    if by_user_id is None:
+        events.audit(kind, user.id, by="operator")
+        return
+    events.audit(kind, user.id, by="admin", by_user_id=by_user_id)
+    events.audit(EventKind.ADMIN_ACTION, by_user_id, action=kind.value, target_user_id=user.id,
+                 username=user.username)
+
+
+def search_users(dbsession: Session, text: str, *, limit: int = 50) -> list[User]:
+    """Users whose username or email contains ``text`` (casefolded), by username."""
+    wanted = text.strip().casefold()
+    query = select(User).order_by(User.username_canonical).limit(limit)
+    if wanted:
+        pattern = "%" + wanted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(User.username_canonical.like(pattern, escape="\\"),
+                                User.email_canonical.like(pattern, escape="\\")))
+    return list(dbsession.scalars(query))

@@ -21,8 +21,9 @@ async function api(method, path, body) {
   return data;
 }
 
-function cell(text) {
+function cell(label, text) {
   const td = document.createElement("td");
+  td.dataset.label = label;
   td.textContent = text;
   return td;
 }
@@ -38,8 +39,10 @@ async function loadTreasures(root) {
   for (const t of data.items) {
     const tr = document.createElement("tr");
     tr.dataset.id = t.id;
-    tr.append(cell(t.name), cell(t.value), cell(t.cool_factor), cell(t.project || ""), cell(t.is_published ? "yes" : "no"));
+    tr.append(cell("Name", t.name), cell("Value", t.value), cell("Cool", t.cool_factor),
+      cell("Project", t.project || ""), cell("Published", t.is_published ? "yes" : "no"));
     const actions = document.createElement("td");
+    actions.dataset.label = "Actions";
     const toggle = document.createElement("button");
     toggle.type = "button";
     toggle.textContent = t.is_published ? "Unpublish" : "Publish";
@@ -65,7 +68,10 @@ async function loadProjects(root) {
   list.replaceChildren();
   for (const p of data.items) {
     const li = document.createElement("li");
-    li.textContent = `${p.name} (${p.slug}) — ${p.role || "admin"}`;
+    const link = document.createElement("a");
+    link.href = `/projects/${encodeURIComponent(p.slug)}`;
+    link.textContent = p.name;
+    li.append(link, ` (${p.slug}) — ${p.role || "admin"}`);
     list.append(li);
     if (p.slug !== root.dataset.project) {
       const option = document.createElement("option");

@@ -15,12 +15,13 @@ from ...schemas.users import PasswordChange, SudoBody
 from ...security.login import confirm_password
 from ...security.permissions import Permission
 from ...security.sudo import in_sudo, open_sudo
-from ...services.events import list_events
+from ...services.events import daily_logins, list_events
 from ...services.passwords import change_password
 from ...services.sessions import list_sessions, revoke_other_sessions, revoke_session
 from ..errors import headers_of, status_of
 from . import safe_next
 from .auth import render_form
+from .charts import logins_chart
 
 
 def sudo_prompt(request, next_path: str, status: int = 200, error: str | None = None):
@@ -121,6 +122,8 @@ def password_submit(request):
 @view_config(route_name="account.security", request_method="GET", permission=Permission.ACCOUNT)
 def security_page(request):
     page, per_page = page_params(request)
-    events, total = list_events(request.dbsession, request.identity.user_id, page=page, per_page=per_page)
+    user_id = request.identity.user_id
+    events, total = list_events(request.dbsession, user_id, page=page, per_page=per_page)
+    chart = logins_chart(daily_logins(request.dbsession, user_id)) if page == 1 else None
     return render_form(request, "security.jinja2", events=events, page=page, per_page=per_page,
-                       total=total)
+                       total=total, chart=chart)

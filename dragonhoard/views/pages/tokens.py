@@ -56,6 +56,8 @@ def render_tokens(request, status: int = 200, errors=None, values=None):
         tokens=tokens,
         now=now,
         soon=now + EXPIRY_NOTICE,
+        notice_seconds=EXPIRY_NOTICE.total_seconds(),
+        notice_days=EXPIRY_NOTICE.days,
         scopes={s: text for s, text in SCOPES.items() if s != ADMIN_SCOPE or user.is_admin},
         expiry_choices=[d for d in EXPIRY_CHOICES if max_days is None or d <= max_days],
         # What "neither" means: 30 days, or the maximum where that is shorter.
