@@ -59,7 +59,8 @@ def build(settings: Settings, raw: dict) -> Application:
     outage = OutageLog()
     for each in {engine, read_engine}:
         event.listen(each, "connect", outage.connected)
-    policy = SecurityPolicy([SOURCES[name](settings) for name in settings.auth_sources])
+    policy = SecurityPolicy([SOURCES[name](settings) for name in settings.auth_sources],
+                            mfa_required=settings.mfa_required)
     return Application(
         settings=settings,
         engine=engine,

@@ -75,3 +75,17 @@ class WrongPassword(DomainError):
 
     def __init__(self, message: str = "The password is wrong.") -> None:
         super().__init__(message)
+
+
+class MfaRequired(DomainError):
+    """The account needs a second factor first (DESIGN section 14)."""
+
+    def __init__(self, message: str = "Set up a second factor first (/account/two-factor).") -> None:
+        super().__init__(message)
+
+
+class WrongCode(DomainError):
+    """A second factor given again (sudo) is wrong, used or replayed."""
+
+    def __init__(self, message: str = "The code or the security key was not accepted.") -> None:
+        super().__init__(message)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from .application import of as app_of
 from .resources import projects, root_factory, treasures, users
 from .security.permissions import Permission
+from .views.api.docs import SWAGGER_UI
 from .views.errors import answered_first
 
 
@@ -37,6 +38,11 @@ def includeme(config) -> None:
                     "create")
     config.add_route("api.token.self", "/api/tokens/self")
     config.add_route("api.credentials.revoke", "/api/credentials/revoke")
+    # The API describes itself; the document is built here, at start-up.
+    config.add_route("api.openapi", "/api/openapi.json")
+    config.add_route("api.docs", "/api/docs")
+    config.add_static_view("swagger-ui", SWAGGER_UI, cache_max_age=3600, permission=Permission.PUBLIC)
+    config.include(".views.api.docs")
 
     if "session" not in app_of(config.registry).settings.auth_sources:
         return  # An API-only deployment: no login, no pages, tokens from the command line.
@@ -45,6 +51,19 @@ def includeme(config) -> None:
     config.add_route("api.login", "/api/login")
     config.add_route("api.logout", "/api/logout")
     config.add_route("api.sudo", "/api/sudo")
+    # Second factors (DESIGN section 14).
+    config.add_route("api.login.totp", "/api/login/totp")
+    config.add_route("api.login.recovery", "/api/login/recovery")
+    config.add_route("api.login.webauthn.options", "/api/login/webauthn/options")
+    config.add_route("api.login.webauthn", "/api/login/webauthn")
+    config.add_route("api.sudo.webauthn.options", "/api/sudo/webauthn/options")
+    config.add_route("api.account.mfa", "/api/account/mfa")
+    config.add_route("api.account.totp", "/api/account/totp")
+    config.add_route("api.account.totp.confirm", "/api/account/totp/confirm")
+    config.add_route("api.account.webauthn.options", "/api/account/webauthn/options")
+    config.add_route("api.account.webauthn", "/api/account/webauthn")
+    config.add_route("api.account.webauthn.item", r"/api/account/webauthn/{id:[0-9]+}")
+    config.add_route("api.account.recovery_codes", "/api/account/recovery-codes")
     config.add_route("api.account.password", "/api/account/password")
     config.add_route("api.sessions", "/api/sessions")
     config.add_route("api.session", r"/api/sessions/{id:[0-9]+}")
@@ -57,6 +76,7 @@ def includeme(config) -> None:
     config.add_route("dashboard", "/")
     config.add_route("dashboard.project", "/current-project")
     config.add_route("login", "/login")
+    config.add_route("login.two_factor", "/login/two-factor")
     config.add_route("logout", "/logout")
     config.add_route("register", "/register")
     config.add_route("account.sudo", "/account/sudo")
@@ -65,6 +85,14 @@ def includeme(config) -> None:
     config.add_route("account.session.revoke", r"/account/sessions/{id:[0-9]+}/revoke")
     config.add_route("account.password", "/account/password")
     config.add_route("account.security", "/account/security")
+    config.add_route("account.two_factor", "/account/two-factor")
+    config.add_route("account.two_factor.totp", "/account/two-factor/totp")
+    config.add_route("account.two_factor.totp.confirm", "/account/two-factor/totp/confirm")
+    config.add_route("account.two_factor.totp.remove", "/account/two-factor/totp/remove")
+    config.add_route("account.two_factor.webauthn", "/account/two-factor/webauthn")
+    config.add_route("account.two_factor.webauthn.remove",
+                     r"/account/two-factor/webauthn/{id:[0-9]+}/remove")
+    config.add_route("account.two_factor.recovery", "/account/two-factor/recovery-codes")
     config.add_route("tokens", "/tokens")
     config.add_route("tokens.revoke", r"/tokens/{id:[0-9]+}/revoke")
     config.add_route("tokens.rotate", r"/tokens/{id:[0-9]+}/rotate")
@@ -90,6 +118,8 @@ def add_read_routes(config, name: str, pattern: str, factory: str | None, writes
 #: The view modules of login sessions, scanned only when sessions are on.
 SESSION_VIEWS = (
     ".views.api.auth",
+    ".views.api.two_factor",
+    ".views.api.mfa",
     ".views.api.account",
     ".views.api.sessions",
     ".views.api.events",
@@ -104,6 +134,7 @@ ALWAYS_VIEWS = (
     ".views.api.treasures",
     ".views.api.projects",
     ".views.api.credentials",
+    ".views.api.docs",
 )
 
 

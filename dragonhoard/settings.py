@@ -9,6 +9,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 #: The secret development.ini ships with. Production refuses to start with it.
 DEVELOPMENT_SECRET = "dragonhoard-development-secret-do-not-use-in-production"
@@ -17,6 +18,8 @@ KNOWN_AUTH_SOURCES = ("bearer", "session")
 #: What sits between the app and PostgreSQL: ``pgbouncer`` (transaction mode)
 #: turns off server-side prepared statements (models.get_engine).
 KNOWN_POOLERS = ("none", "pgbouncer")
+#: Who must have a second factor (DESIGN section 14): nobody, token makers, everyone.
+KNOWN_MFA_REQUIREMENTS = ("none", "tokens", "all")
 
 
 class ConfigError(Exception):
@@ -47,6 +50,10 @@ class Settings:
     password_min_score: int
     db_ping_idle_seconds: int
     db_pooler: str = "none"
+    mfa_required: str = "none"
+    #: The WebAuthn relying party: its id (a host name) and the origins ceremonies run on.
+    webauthn_rp_id: str = "localhost"
+    webauthn_origins: tuple[str, ...] = ("http://localhost:6543",)
 
     @property
     def session_cookie_name(self) -> str:
@@ -56,6 +63,11 @@ class Settings:
     @property
     def state_cookie_name(self) -> str:
         return "__Host-dh_state" if self.cookie_secure else "dh_state"
+
+    @property
+    def pending_cookie_name(self) -> str:
+        """A password was right, a second factor is still to come (security/pending.py)."""
+        return "__Host-dh_pending" if self.cookie_secure else "dh_pending"
 
 
 def _int(raw: Mapping[str, Any], key: str, default: int, minimum: int = 0) -> int:
@@ -133,6 +145,12 @@ def load_settings(raw: Mapping[str, Any]) -> Settings:
     if pooler != "none" and not str(raw["sqlalchemy.url"]).strip().startswith("postgresql"):
         raise ConfigError(f"dragonhoard.db.pooler = {pooler} needs a PostgreSQL database URL")
 
+    mfa_required = str(raw.get("dragonhoard.mfa.required") or "none").strip() or "none"
+    if mfa_required not in KNOWN_MFA_REQUIREMENTS:
+        raise ConfigError(f"dragonhoard.mfa.required must be one of {', '.join(KNOWN_MFA_REQUIREMENTS)},"
+                          f" not {mfa_required!r}")
+    rp_id, origins = _webauthn(raw, production)
+
     max_lifetime = _int(raw, "dragonhoard.tokens.max_lifetime_days", 0)
     settings = Settings(
         environment=environment,
@@ -157,6 +175,9 @@ def load_settings(raw: Mapping[str, Any]) -> Settings:
         password_min_score=_int(raw, "dragonhoard.password.min_score", 3, 0),
         db_ping_idle_seconds=_int(raw, "dragonhoard.db_ping_idle_seconds", 5, 0),
         db_pooler=pooler,
+        mfa_required=mfa_required,
+        webauthn_rp_id=rp_id,
+        webauthn_origins=origins,
     )
     if production and not settings.cookie_secure:
         raise ConfigError("dragonhoard.cookie_secure cannot be false in production")
@@ -167,3 +188,32 @@ def load_settings(raw: Mapping[str, Any]) -> Settings:
     if settings.argon2_memory_cost < 8 * settings.argon2_parallelism:
         raise ConfigError("dragonhoard.argon2.memory_cost must be at least 8 x parallelism (KiB)")
     return settings
+
+
+def _webauthn(raw: Mapping[str, Any], production: bool) -> tuple[str, tuple[str, ...]]:
+    """``dragonhoard.webauthn.rp_id`` and ``.origin`` (one or more, space-separated).
+
+    Browsers refuse WebAuthn on an IP address and on plain HTTP other than
+    ``localhost``; every origin's host must be the relying-party id or end
+    with ``.`` + it, or no ceremony could ever succeed.
+    """
+    rp_id = str(raw.get("dragonhoard.webauthn.rp_id") or "localhost").strip().lower()
+    origins = tuple(str(raw.get("dragonhoard.webauthn.origin") or "http://localhost:6543").split())
+    if not rp_id or "/" in rp_id or ":" in rp_id or rp_id.replace(".", "").isdigit():
+        raise ConfigError(f"dragonhoard.webauthn.rp_id must be a host name, not {rp_id!r}")
+    for origin in origins:
+        try:
+            parts = urlsplit(origin)
+            parts.port  # noqa: B018 (a bad port raises)
+        except ValueError:
+            raise ConfigError(f"dragonhoard.webauthn.origin {origin!r} is not a URL") from None
+        host = (parts.hostname or "").lower()
+        if (parts.scheme not in ("https", "http") or not host or parts.path not in ("", "/")
+                or parts.query or parts.fragment or parts.username or parts.password):
+            raise ConfigError(f"dragonhoard.webauthn.origin {origin!r} must be scheme://host[:port]")
+        if parts.scheme == "http" and (host != "localhost" or production):
+            raise ConfigError(f"dragonhoard.webauthn.origin {origin!r} must use https")
+        if host != rp_id and not host.endswith("." + rp_id):
+            raise ConfigError(f"dragonhoard.webauthn.origin {origin!r} is not on the relying party"
+                              f" {rp_id!r}")
+    return rp_id, tuple(origin.rstrip("/") for origin in origins)

@@ -39,7 +39,8 @@ def security_headers_tween_factory(handler, registry):
             environ = request.environ
             if "HTTP_AUTHORIZATION" in environ or session_cookie in environ.get("HTTP_COOKIE", ""):
                 headers["Cache-Control"] = "no-store"
-        elif (response.content_type or "").startswith("text/html"):
+        if (response.content_type or "").startswith("text/html"):
+            # Pages, and the API's one page (/api/docs), alike.
             # Every page is for one visitor (a CSRF token at least): not for caches.
             added.append(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
             added.append(("X-Frame-Options", "DENY"))

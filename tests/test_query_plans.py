@@ -142,3 +142,13 @@ def test_membership_lookups_use_their_indexes(explain):
     assert "ix_memberships_user_id" in indexes and not scanned
     indexes, scanned = explain(*orm(members_query(1).limit(20)))
     assert "pk_memberships" in indexes and not scanned
+
+
+def test_lists_of_a_caller_without_a_second_factor_use_the_indexes_too(explain):
+    """Projects that require a second factor are left out through primary keys."""
+    page = {"limit": 50, "offset": 0, "uid": 1, "tid": None}
+    member, _ = list_statements("postgresql", MEMBER, False, None, None, True)
+    indexes, scanned = explain(*hot(member, **page))
+    assert {"ix_treasures_created", "ix_treasures_owner_created", "ix_memberships_user_id",
+            "pk_projects"} <= indexes
+    assert not scanned, scanned

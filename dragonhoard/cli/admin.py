@@ -8,12 +8,13 @@ from datetime import date
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..errors import Conflict, Invalid
+from ..errors import Conflict, Invalid, MfaRequired
 from ..models import ApiToken, find_by_email
 from ..models.meta import MAX_ID
 from ..schemas import validate
 from ..schemas.tokens import check_name, check_network
 from ..schemas.users import Registration
+from ..services.mfa import reset_mfa
 from ..services.tokens import Expiry, TokenRequest, create_token, prune, revoke_token
 from ..services.users import register_user, set_active, set_admin
 from . import CommandError, Environment, bootstrap, describe, fail
@@ -92,7 +93,7 @@ def create_token_command(env: Environment, args) -> None:
         owner = _user(dbsession, args.email)
         token, secret = create_token(dbsession, events, owner, request,
                                      max_days=env.settings.token_max_lifetime_days, allowed_days=None,
-                                     by="operator")
+                                     by="operator", mfa_required=env.settings.mfa_required)
         token_id = token.id
         expires = token.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ") if token.expires_at else "never"
     print(f"Token {token_id} for {args.email}, expires {expires}. It is shown this once:",
@@ -122,7 +123,18 @@ def prune_command(env: Environment, args) -> None:
             session_idle_seconds=env.settings.session_idle_seconds,
         )
     print(f"Deleted {counts['tokens']} tokens, {counts['sessions']} sessions and "
-          f"{counts['counters']} throttle counters.")
+          f"{counts['counters']} throttle counters. Deleted {counts['ceremonies']} expired"
+          " WebAuthn challenges and pending logins.")
+
+
+def reset_mfa_command(env: Environment, args) -> None:
+    with env.transaction() as (dbsession, bookkeeping):
+        user = _user(dbsession, args.email)
+        counts = reset_mfa(dbsession, bookkeeping, user)
+        username = user.username
+    print(f"{username}: removed {counts['webauthn']} security keys, {counts['totp']} authenticator"
+          f" apps and {counts['recovery_codes']} recovery codes; {counts['sessions']} sessions"
+          " revoked. They log in with the password alone now.")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -161,6 +173,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("token_id", type=int)
     p.set_defaults(run=revoke_token_command)
 
+    p = commands.add_parser("reset-mfa", help="remove a locked-out user's second factors and"
+                                              " recovery codes, and revoke their sessions")
+    p.add_argument("email")
+    p.set_defaults(run=reset_mfa_command)
+
     p = commands.add_parser("prune", help="delete long-dead tokens, sessions and throttle counters")
     p.add_argument("--older-than-days", type=int, default=30, metavar="N")
     p.set_defaults(run=prune_command)
@@ -172,7 +189,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         env = bootstrap(args.config)
         args.run(env, args)
-    except (CommandError, Invalid, Conflict) as exc:
+    except (CommandError, Invalid, Conflict, MfaRequired) as exc:
         fail(PROG, describe(exc))
     except SQLAlchemyError as exc:
         fail(PROG, f"database error: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")

@@ -19,6 +19,13 @@ from .audit import EVENT_KINDS, AuditEvent, EventKind
 from .counts import TreasureCounts
 from .login_session import LoginSession
 from .meta import Base, metadata
+from .mfa import (
+    PendingLogin,
+    RecoveryCode,
+    TotpAuthenticator,
+    WebAuthnChallenge,
+    WebAuthnCredential,
+)
 from .project import ROLES, Membership, Project, roles_at_least
 from .throttle import ThrottleHit
 from .token import ApiToken, ApiTokenProject
@@ -35,11 +42,16 @@ __all__ = [
     "Base",
     "LoginSession",
     "Membership",
+    "PendingLogin",
     "Project",
+    "RecoveryCode",
     "ThrottleHit",
+    "TotpAuthenticator",
     "Treasure",
     "TreasureCounts",
     "User",
+    "WebAuthnChallenge",
+    "WebAuthnCredential",
     "canonical_email",
     "canonical_username",
     "find_by_email",

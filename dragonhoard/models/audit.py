@@ -38,6 +38,14 @@ class EventKind(StrEnum):
     ADMIN_ACTION = "admin:action"
     USER_DEACTIVATED = "user:deactivated"
     USER_ACTIVATED = "user:activated"
+    MFA_TOTP_ENABLED = "mfa:totp_enabled"
+    MFA_TOTP_DISABLED = "mfa:totp_disabled"
+    MFA_WEBAUTHN_ADDED = "mfa:webauthn_added"
+    MFA_WEBAUTHN_REMOVED = "mfa:webauthn_removed"
+    MFA_RECOVERY_GENERATED = "mfa:recovery_generated"
+    MFA_RECOVERY_USED = "mfa:recovery_used"
+    MFA_FAILURE = "mfa:failure"
+    MFA_RESET = "mfa:reset"
 
 
 EVENT_KINDS = tuple(kind.value for kind in EventKind)

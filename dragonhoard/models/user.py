@@ -38,6 +38,9 @@ class User(Base):
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     is_active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # A WebAuthn credential or a confirmed TOTP (models/mfa.py): kept by
+    # services/mfa.py with every change of factors, read with the credential.
+    mfa_enabled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     def set_email(self, email: str) -> None:

@@ -35,6 +35,8 @@ class Root:
             Permission.PUBLIC,
             Permission.AUTHENTICATED,
             Permission.ACCOUNT,
+            Permission.ACCOUNT_MFA,
+            Permission.WHOAMI,
             Permission.TOKEN_SELF,
             Permission.TREASURE_CREATE,
             Permission.PROJECT_CREATE,

@@ -30,6 +30,7 @@ class ProjectResource:
         self.slug = row.slug
         self.name = row.name
         self.caller_role = row.role
+        self.require_mfa = row.require_mfa
         self.in_token_reach = token_reaches(identity, project_id=row.id, owner_id=None,
                                             listed=row.listed is not None)
         self.__name__ = row.slug

@@ -33,6 +33,8 @@ class TreasureResource:
         self.project_slug = row.project
         self.is_published = row.is_published
         self.caller_role = row.caller_role
+        # The project's rule (DESIGN section 14); a project-less treasure has none.
+        self.require_mfa = bool(row.require_mfa)
         self.in_token_reach = token_reaches(identity, project_id=row.project_id,
                                             owner_id=row.owner_id, listed=row.listed is not None)
         self.__name__ = str(row.id)

@@ -6,10 +6,10 @@ read-only or misspelled field is a 422 rather than silently ignored.
 """
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
 import orjson
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError, field_validator
 
 from ..errors import Invalid, Malformed, WrongMediaType
 
@@ -23,6 +23,20 @@ def refuse_nul(value: str) -> str:
     if "\x00" in value:
         raise ValueError("NUL characters are not allowed.")
     return value
+
+
+def whole(value):
+    """JSON (and JSON Schema, the API document's language) says 4.0 and 4
+    alike: a whole float is that integer; 4.5 stays a float, and is refused."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+#: Marks an integer field of a body: strict still (not "4", not true, not 4.5).
+#: After any Field(...) in the Annotated, so that its bounds stay in the schema.
+WHOLE = BeforeValidator(whole)
+WholeNumber = Annotated[int, WHOLE]
 
 
 class Body(BaseModel):
@@ -75,7 +89,11 @@ def validate(model: type[Model], data: dict) -> Model:
     as a string) exactly as from a body.
     """
     try:
-        return model.model_validate_json(orjson.dumps(data))
+        raw = orjson.dumps(data)
+    except orjson.JSONEncodeError:  # nested deeper than orjson writes (254): no body of ours is
+        raise Malformed("The body is nested too deeply.") from None
+    try:
+        return model.model_validate_json(raw)
     except ValidationError as exc:
         raise Invalid(field_errors(exc)) from None
 

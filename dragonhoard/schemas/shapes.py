@@ -55,6 +55,8 @@ class Project(Shape):
     created_at: datetime
     #: The caller's role; null for an admin who is not a member.
     role: Role | None
+    #: Members without a second factor are refused its private data (403 ``mfa_required``).
+    require_mfa: bool
 
 
 class Member(Shape):
@@ -130,6 +132,41 @@ class Me(Shape):
     user: User
     auth: Literal["session", "token"]
     scopes: list[str]
+
+
+class WebAuthnCredential(Shape):
+    """A passkey or a security key of the caller's."""
+
+    id: int
+    name: str
+    created_at: datetime
+    last_used_at: datetime | None
+    #: A discoverable credential: it logs in by itself, without the password.
+    passkey: bool
+
+
+class MfaStatus(Shape):
+    totp: bool
+    webauthn: list[WebAuthnCredential]
+    recovery_codes_left: int
+    #: Whether this account must have a second factor (the instance's rule,
+    #: or a project of theirs that requires one).
+    required: bool
+
+
+class TotpEnrolment(Shape):
+    """An authenticator app being set up: not active until confirmed."""
+
+    secret: str
+    otpauth_uri: str
+    qr_svg: str
+
+
+class MfaRequired(Shape):
+    """A right password; the second factor is to come (the pending-login cookie is set)."""
+
+    mfa_required: Literal[True]
+    methods: list[Literal["webauthn", "totp", "recovery"]]
 
 
 TREASURE_FIELDS = fields_of(Treasure)
@@ -222,6 +259,25 @@ def login_session_answer(row: Any, current_id: int | None, idle_seconds: int) ->
 def event_answer(event: Any) -> dict:
     return {"id": event.id, "kind": event.kind, "created_at": event.created_at, "ip": event.ip,
             "details": event.details or {}}
+
+
+def webauthn_credential_answer(row: Any) -> dict:
+    return {"id": row.id, "name": row.name, "created_at": row.created_at,
+            "last_used_at": row.last_used_at, "passkey": row.is_passkey}
+
+
+def mfa_status_answer(status: Any, *, required: bool) -> dict:
+    return {
+        "totp": status.totp,
+        "webauthn": [webauthn_credential_answer(row) for row in status.credentials],
+        "recovery_codes_left": status.recovery_codes_left,
+        "required": required,
+    }
+
+
+def totp_enrolment_answer(enrolment: Any) -> dict:
+    return {"secret": enrolment.secret, "otpauth_uri": enrolment.otpauth_uri,
+            "qr_svg": enrolment.qr_svg}
 
 
 def me_answer(identity: Any) -> dict:

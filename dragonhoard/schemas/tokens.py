@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 from ..security.networks import parse_network
-from . import Body, refuse_nul
+from . import Body, WholeNumber, refuse_nul
 
 MAX_NETWORKS = 20
 MAX_LEAK_REPORT = 100
@@ -37,7 +37,7 @@ class TokenCreate(Body):
     name: Name
     scopes: Annotated[list[Annotated[str, Field(max_length=40)]], Field(max_length=20)] = []
     #: 7, 30, 60 or 90; null for a token that never expires.
-    expires_in_days: int | None = None
+    expires_in_days: WholeNumber | None = None
     #: Valid through this day (UTC).
     expires_at: date | None = None
     #: Absent: every project; a list (maybe empty): only these.

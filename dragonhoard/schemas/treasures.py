@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, AwareDatetime, Field
 
 from ..models.project import SLUG_PATTERN
-from . import Body
+from . import WHOLE, Body
 
 MAX_VALUE = 2**62
 
@@ -35,8 +35,8 @@ def in_utc(value: datetime) -> datetime:
 
 TreasureName = Annotated[str, Field(min_length=2, max_length=50), AfterValidator(check_treasure_name)]
 Description = Annotated[str, Field(max_length=5000)]
-Value = Annotated[int, Field(ge=0, le=MAX_VALUE)]
-CoolFactor = Annotated[int, Field(ge=0, le=10)]
+Value = Annotated[int, Field(ge=0, le=MAX_VALUE), WHOLE]
+CoolFactor = Annotated[int, Field(ge=0, le=10), WHOLE]
 Slug = Annotated[str, Field(pattern=SLUG_PATTERN)]
 ProjectName = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(check_text)]
 Role = Literal["viewer", "editor", "owner"]
@@ -79,6 +79,8 @@ class ProjectEdit(Body):
 
     name: ProjectName = None
     description: Description = None
+    #: Members without a second factor are refused its private data (owners only).
+    require_mfa: bool = None
 
 
 class MemberRole(Body):

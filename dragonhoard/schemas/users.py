@@ -1,10 +1,10 @@
 """Bodies about users: registration, login, profile edits, passwords."""
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, model_validator
 
 from ..models.user import MAX_EMAIL_LENGTH, canonical_email
 from . import Body
@@ -44,7 +44,20 @@ class Login(Body):
 
 
 class SudoBody(Body):
-    password: Password
+    """The password, or where the account has one, a second factor: exactly
+    one of ``password``, ``totp_code`` and ``webauthn`` (an assertion, after
+    ``POST /api/sudo/webauthn/options``)."""
+
+    password: Password | None = None
+    totp_code: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    webauthn: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self):
+        given = [name for name in ("password", "totp_code", "webauthn") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError("Send exactly one of password, totp_code and webauthn.")
+        return self
 
 
 class PasswordChange(Body):

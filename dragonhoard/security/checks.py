@@ -5,6 +5,7 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPForbidden
 
 from .permissions import Permission
+from .policy import MfaDenied
 
 
 def may_view(request, context) -> bool:
@@ -18,3 +19,11 @@ def require(request, permission: Permission, context) -> None:
     result = request.has_permission(permission, context)
     if not result:
         raise HTTPForbidden(result=result)
+
+
+def require_account_factor(request) -> None:
+    """For a public route that shows a caller their own: refused (403
+    ``mfa_required``) to an account without a second factor where every
+    account needs one (``dragonhoard.mfa.required = all``)."""
+    if request.policy.account_needs_factor(request.identity):
+        raise HTTPForbidden(result=MfaDenied("account"))

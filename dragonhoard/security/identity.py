@@ -44,6 +44,8 @@ class Identity:
     created_at: datetime
     token: TokenCredential | None = None
     session: SessionCredential | None = None
+    #: The user has a second factor (``users.mfa_enabled``, read with the credential).
+    has_mfa: bool = False
 
     @property
     def id(self) -> int:

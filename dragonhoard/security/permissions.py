@@ -59,6 +59,11 @@ class Permission(StrEnum):
     USER_VIEW_EMAIL = "user.view_email"
     USER_EDIT = "user.edit"
     ACCOUNT = "account"
+    #: Setting up a second factor, the sudo it needs, logging out: what an
+    #: account without one still reaches when ``dragonhoard.mfa.required = all``.
+    ACCOUNT_MFA = "account.mfa"
+    #: ``/api/me``: any valid credential, a second factor or not.
+    WHOAMI = "whoami"
     TOKEN_SELF = "token.self"
     ADMIN_USERS = "admin.users"
 
@@ -71,10 +76,14 @@ class Rule:
     session_only: bool = False
     #: Refused (plain 403) to a project-restricted token.
     unrestricted_only: bool = False
+    #: Open to an account without a second factor when ``dragonhoard.mfa.required = all``.
+    mfa_exempt: bool = False
 
 
 RULES: dict[Permission, Rule] = {
-    Permission.PUBLIC: Rule(("everyone",)),
+    # Pages of logging in and out, static files, health: open to an account
+    # without a second factor too (the treasure list checks for itself).
+    Permission.PUBLIC: Rule(("everyone",), mfa_exempt=True),
     Permission.AUTHENTICATED: Rule(("authenticated",)),
     Permission.TREASURE_VIEW: Rule(
         ("everyone-if-published", "owner", "project:viewer", "admin"), "treasure:read"
@@ -91,7 +100,10 @@ RULES: dict[Permission, Rule] = {
     Permission.USER_VIEW_EMAIL: Rule(("owner", "admin"), "user:read"),
     Permission.USER_EDIT: Rule(("owner", "admin"), "user:edit"),
     Permission.ACCOUNT: Rule(("authenticated",), session_only=True),
-    Permission.TOKEN_SELF: Rule(("authenticated",)),
+    Permission.ACCOUNT_MFA: Rule(("authenticated",), session_only=True, mfa_exempt=True),
+    Permission.WHOAMI: Rule(("authenticated",), mfa_exempt=True),
+    # A token may always revoke itself.
+    Permission.TOKEN_SELF: Rule(("authenticated",), mfa_exempt=True),
     #: The administration pages: admins, in a session (their changes also
     #: need sudo mode, as every account change does).
     Permission.ADMIN_USERS: Rule(("admin",), "admin", session_only=True),

@@ -10,7 +10,9 @@ Reading order for a newcomer:
    into principals.
 3. :meth:`SecurityPolicy.permits` checks the context's ACL, then the scope
    the permission needs, as a separate step, and says which was missing.
-   ``views/errors.py`` turns a denial into DESIGN section 5's answers.
+   A caller without a second factor is refused where one is required
+   (``dragonhoard.mfa.required = all``, a project's ``require_mfa``: DESIGN
+   section 14). ``views/errors.py`` turns a denial into DESIGN section 5's answers.
 """
 from __future__ import annotations
 
@@ -68,6 +70,23 @@ class RestrictionDenied(Denied):
         return Denied.__new__(cls, "a project-restricted token may not do this")
 
 
+class MfaDenied(Denied):
+    """A second factor is required and the caller's account has none:
+    ``"account"`` (``dragonhoard.mfa.required = all``) or ``"project"``
+    (the context's project requires one)."""
+
+    def __new__(cls, where: str):
+        inst = Denied.__new__(cls, "a second factor is required (%s)", where)
+        inst.where = where
+        return inst
+
+
+def mfa_missing_for_project(identity: Identity | None, context: object) -> bool:
+    """The context's project requires a second factor and the caller has none."""
+    return (identity is not None and not identity.has_mfa
+            and bool(getattr(context, "require_mfa", False)))
+
+
 class ScopeDenied(Denied):
     def __new__(cls, scope: str):
         inst = Denied.__new__(cls, "the token lacks the scope %s", scope)
@@ -77,8 +96,10 @@ class ScopeDenied(Denied):
 
 @implementer(ISecurityPolicy)
 class SecurityPolicy:
-    def __init__(self, sources: list[IdentitySource]) -> None:
+    def __init__(self, sources: list[IdentitySource], *, mfa_required: str = "none") -> None:
         self.sources = sources
+        #: ``dragonhoard.mfa.required``: ``none``, ``tokens`` or ``all``.
+        self.mfa_required = mfa_required
         self.session_source = next((s for s in sources if s.name == "session"), None)
         self._acl = ACLHelper()
         self._cache = RequestLocalCache(self._authenticate)
@@ -133,6 +154,15 @@ class SecurityPolicy:
             return SessionRequired()
         principals = principals_for(identity, context)
         allowed = self._acl.permits(context, principals, permission)
+        # The forbidden view answers 404 first where the caller may not view
+        # the context: existence never leaks through these refusals.
+        if self.account_needs_factor(identity) and not rule.mfa_exempt:
+            return MfaDenied("account")
+        # What anyone may do needs no second factor either. A member (or the
+        # treasure's owner) learns why; anyone else is refused as before.
+        if (not (allowed and allowed.ace[1] == Everyone) and mfa_missing_for_project(identity, context)
+                and (allowed or getattr(context, "caller_role", None) is not None)):
+            return MfaDenied("project")
         if not allowed:
             return RoleDenied(allowed)
         if rule.unrestricted_only and identity is not None and identity.is_restricted:
@@ -143,6 +173,11 @@ class SecurityPolicy:
             if "scope:" + rule.scope not in principals:
                 return ScopeDenied(rule.scope)
         return allowed
+
+    def account_needs_factor(self, identity: Identity | None) -> bool:
+        """``dragonhoard.mfa.required = all`` and the caller's account has no
+        second factor: only setting one up (and logging out) is left to it."""
+        return self.mfa_required == "all" and identity is not None and not identity.has_mfa
 
     def may_view(self, request, context) -> bool:
         """Whether the caller's roles let them see the context at all (scopes aside).

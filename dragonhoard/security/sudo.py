@@ -1,7 +1,8 @@
 """Sudo mode: the password entered in this session recently (DESIGN section 3).
 
 A login opens the window (security/sources/session.py); ``POST /api/sudo``
-and the pages' prompt open it again (:func:`open_sudo`).
+and the pages' prompt open it again (:func:`open_sudo`), with the password
+or, where the account has one, a second factor (DESIGN section 14).
 """
 from __future__ import annotations
 
@@ -33,13 +34,15 @@ def require_sudo(request) -> None:
         raise ReauthRequired()
 
 
-def open_sudo(request) -> datetime:
-    """Open the session's sudo window from now, and log it; until when."""
+def open_sudo(request, method: str = "password") -> datetime:
+    """Open the session's sudo window from now, and log it (with the
+    ``method`` that proved it: password, totp or webauthn); until when."""
     identity = request.identity
     until = window_end(clock.now(), request.settings.sudo_seconds)
     request.dbsession.execute(
         update(LoginSession).where(LoginSession.id == identity.session.id).values(sudo_until=until)
     )
     identity.session.sudo_until = until
-    request.bookkeeping.audit(EventKind.SUDO_SUCCESS, identity.user_id, session_id=identity.session.id)
+    request.bookkeeping.audit(EventKind.SUDO_SUCCESS, identity.user_id, session_id=identity.session.id,
+                              method=method)
     return until

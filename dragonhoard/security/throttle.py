@@ -62,6 +62,16 @@ def leak_key(address: str | None) -> str:
     return f"leak:{counted_address(address)}"
 
 
+def challenge_key(address: str | None) -> str:
+    """The key anonymous passkey challenges from ``address`` count under."""
+    return f"challenge:{counted_address(address)}"
+
+
+#: Passkey challenges an address may ask for in an hour: each is a row
+#: written for someone nobody knows yet, so their number is bounded.
+CHALLENGES_PER_HOUR = 300
+
+
 @dataclass(frozen=True)
 class Decision:
     allowed: bool
@@ -134,12 +144,59 @@ class Throttle:
             return
         del request.environ[_DONE][attempt]
 
+    # -- second factors: counted like passwords (DESIGN section 14) ---------
+
+    def _factor_counters(self, request, email: str | None) -> list[tuple[str, int]]:
+        if email is None:
+            return [(login_keys(self.secret, "", request.client_addr)[2], self.login_limits[2])]
+        return list(zip(self._login_keys(request, email), self.login_limits, strict=True))
+
+    def factor_attempt(self, request, email: str | None) -> Decision:
+        """Count an attempt at a second factor of ``email``'s account under the
+        password's keys, or refuse it; ``email`` None (a credential nobody
+        has): under the address alone."""
+        counters = self._factor_counters(request, email)
+        return _once(request, f"factor:{counters[0][0]}", lambda: self._hit(counters, self.window))
+
+    def factor_right(self, request, email: str | None) -> None:
+        """Take the attempt back, and clear the account's hits from this address."""
+        decision = self.factor_attempt(request, email)
+        keys = [key for key, _limit in self._factor_counters(request, email)]
+
+        def take_back() -> bool:
+            with self.engine.begin() as conn:
+                conn.execute(delete(ThrottleHit).where(ThrottleHit.id.in_(decision.hit_ids)))
+                if email is not None:
+                    conn.execute(delete(ThrottleHit).where(ThrottleHit.key == keys[0]))
+            return True
+
+        _once(request, f"factor-right:{keys[0]}", take_back)
+
+    def factor_unjudged(self, request, email: str | None) -> None:
+        """Like :meth:`password_unjudged`, for a second factor."""
+        attempt = f"factor:{self._factor_counters(request, email)[0][0]}"
+        decision = request.environ.get(_DONE, {}).get(attempt)
+        if decision is None or not decision.allowed:
+            return
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(delete(ThrottleHit).where(ThrottleHit.id.in_(decision.hit_ids)))
+        except Exception as exc:
+            log.warning("throttle hits not taken back: %s", exc.__class__.__name__)
+            return
+        del request.environ[_DONE][attempt]
+
     # -- leak reports -------------------------------------------------------
 
     def leak_report(self, request) -> Decision:
         """Count a leak report from the request's address (any outcome), or refuse it."""
         counters = [(leak_key(request.client_addr), self.leak_limit)]
         return _once(request, "leak", lambda: self._hit(counters, timedelta(hours=1)))
+
+    def passkey_challenge(self, request) -> Decision:
+        """Count an anonymous request for a passkey challenge, or refuse it."""
+        counters = [(challenge_key(request.client_addr), CHALLENGES_PER_HOUR)]
+        return _once(request, "challenge", lambda: self._hit(counters, timedelta(hours=1)))
 
     # -- the counts ---------------------------------------------------------
 

@@ -13,16 +13,18 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from .. import clock
-from ..errors import Conflict, Invalid
+from ..errors import Conflict, Invalid, MfaRequired
 from ..models import (
     ApiToken,
     ApiTokenProject,
     EventKind,
     LoginSession,
     Membership,
+    PendingLogin,
     Project,
     ThrottleHit,
     User,
+    WebAuthnChallenge,
 )
 from ..models.locks import lock_row
 from ..schemas.tokens import TokenCreate
@@ -193,10 +195,19 @@ def _insert(dbsession: Session, owner: User, *, name: str, scopes: list[str], ex
     return row, secret
 
 
+def check_second_factor(has_mfa: bool, mfa_required: str) -> None:
+    """``dragonhoard.mfa.required = tokens`` (or ``all``): an account without
+    a second factor may neither create nor rotate tokens (403 ``mfa_required``)."""
+    if mfa_required != "none" and not has_mfa:
+        raise MfaRequired("Tokens need a second factor on this account: set one up at"
+                          " /account/two-factor.")
+
+
 def create_token(dbsession: Session, events: Bookkeeping, owner: User, request: TokenRequest, *,
                  max_days: int | None, allowed_days: tuple[int, ...] | None,
-                 by: str | None = None) -> tuple[ApiToken, str]:
+                 by: str | None = None, mfa_required: str = "none") -> tuple[ApiToken, str]:
     """A new token for ``owner`` and its secret (shown once, never stored)."""
+    check_second_factor(owner.mfa_enabled, mfa_required)
     now = clock.now()
     scopes = _check_scopes(owner, request.scopes)
     expires_at = expires_at_for(request.expiry, now, max_days, allowed_days)
@@ -228,13 +239,14 @@ class Rotation:
 
 
 def rotate_token(dbsession: Session, events: Bookkeeping, owner: User, old: ApiToken, *,
-                 max_days: int | None) -> Rotation:
+                 max_days: int | None, mfa_required: str = "none") -> Rotation:
     """A new secret with the same name, scopes, restriction and networks, for
     the same length of time counted from now; the old one is revoked at once.
 
     Today's rules apply: what the owner may no longer give a token (``admin``,
     projects they left) is dropped, and the answer says so.
     """
+    check_second_factor(owner.mfa_enabled, mfa_required)
     now = clock.now()
     if not _revoke_if_live(dbsession, old, now):
         raise Conflict("A revoked or expired token cannot be rotated.")
@@ -353,7 +365,8 @@ def list_tokens(dbsession: Session, owner_id: int, *, page: int = 1,
 def prune(dbsession: Session, *, older_than_days: int, throttle_window_seconds: int,
           session_idle_seconds: int) -> dict[str, int]:
     """Delete tokens and sessions revoked or expired more than ``older_than_days``
-    ago, and throttle hits past their window. Security-log events stay."""
+    ago, throttle hits past their window, and WebAuthn challenges and pending
+    logins past their five minutes. Security-log events stay."""
     now = clock.now()
     cutoff = now - timedelta(days=older_than_days)
     tokens_deleted = dbsession.execute(
@@ -373,5 +386,10 @@ def prune(dbsession: Session, *, older_than_days: int, throttle_window_seconds: 
     counters_deleted = dbsession.execute(
         delete(ThrottleHit).where(ThrottleHit.at <= now - window)
     ).rowcount
-    return {"tokens": tokens_deleted, "sessions": sessions_deleted, "counters": counters_deleted}
+    ceremonies_deleted = (
+        dbsession.execute(delete(WebAuthnChallenge).where(WebAuthnChallenge.expires_at <= now)).rowcount
+        + dbsession.execute(delete(PendingLogin).where(PendingLogin.expires_at <= now)).rowcount
+    )
+    return {"tokens": tokens_deleted, "sessions": sessions_deleted, "counters": counters_deleted,
+            "ceremonies": ceremonies_deleted}
 

@@ -34,6 +34,7 @@ def list_treasures(hot: FastPath, identity: Identity | None, *, page: int, per_p
         tid=identity.token.id if identity and identity.token else None,
         page=page, per_page=per_page, owner_id=owner_id, project_id=project_id,
         project_slug=project_slug, is_published=is_published,
+        gated=identity is not None and not identity.has_mfa,
     )
     rows, total = hot.treasure_page(listing)
     return [treasure_answer(row) for row in rows], total

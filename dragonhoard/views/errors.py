@@ -30,15 +30,18 @@ from ..errors import (
     DomainError,
     Invalid,
     Malformed,
+    MfaRequired,
     NeedsSession,
     ReauthRequired,
     Throttled,
+    WrongCode,
     WrongMediaType,
     WrongPassword,
 )
 from ..responses import json_error
 from ..security.identity import Refusal
-from ..security.policy import CredentialRefused, ScopeDenied, SessionRequired
+from ..security.policy import CredentialRefused, MfaDenied, ScopeDenied, SessionRequired
+from .pages import page_values
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +182,8 @@ def forbidden(exc: HTTPForbidden, request):
     context = request.context
     if not policy.may_view(request, context):
         return not_found(HTTPNotFound(), request)
+    if isinstance(result, MfaDenied):
+        return mfa_required_answer(request, result.where)
     if request.identity is None:
         return unauthenticated_answer(request)
     if isinstance(result, ScopeDenied):
@@ -190,6 +195,24 @@ def forbidden(exc: HTTPForbidden, request):
             },
         )
     return error_answer(request, 403)
+
+
+MFA_MESSAGES = {
+    "account": "This account needs a second factor: set one up at /account/two-factor.",
+    "project": "This project requires a second factor: set one up at /account/two-factor.",
+}
+
+
+def mfa_required_answer(request, where: str):
+    """403 ``mfa_required``; a page says so and links to where to set one up."""
+    message = MFA_MESSAGES[where]
+    if request.is_api:
+        return json_error(403, "mfa_required", message)
+    response = render_to_response("mfa_required.jinja2", page_values(request, where=where,
+                                                                     message=message),
+                                  request=request)
+    response.status = 403
+    return response
 
 
 @notfound_view_config()
@@ -217,6 +240,8 @@ DOMAIN_ANSWERS: dict[type[DomainError], tuple[int, str]] = {
     ReauthRequired: (403, "reauth_required"),
     NeedsSession: (403, "session_required"),
     WrongPassword: (403, "invalid_password"),
+    WrongCode: (403, "invalid_code"),
+    MfaRequired: (403, "mfa_required"),
     BadCredentials: (401, "invalid_credentials"),
     Throttled: (429, "too_many_requests"),
 }

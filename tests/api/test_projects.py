@@ -21,7 +21,7 @@ def test_create_list_view_edit_delete(owner, factory, dbsession):
     testapp, user, headers = owner
     created = testapp.post_json("/api/projects", {"slug": "erebor", "name": "Erebor"},
                                 headers=headers, status=201).json
-    assert set(created) == {"slug", "name", "description", "created_at", "role"}
+    assert set(created) == {"slug", "name", "description", "created_at", "role", "require_mfa"}
     assert created["role"] == "owner" and created["description"] == ""
     listed = testapp.get("/api/projects").json
     assert [(p["slug"], p["role"]) for p in listed["items"]] == [("erebor", "owner")]

@@ -68,7 +68,7 @@ def test_a_statement_is_compiled_once_per_dialect():
 # -- rows ------------------------------------------------------------------
 
 RAW_TOKEN = (1, 2, "ci", "treasure:read", 1, "", "2026-12-08 12:30:00.000000", None, None,
-             "smaug", "s@example.com", 0, 1, "2026-01-01 00:00:00.000000")
+             "smaug", "s@example.com", 0, 1, "2026-01-01 00:00:00.000000", 0)
 
 
 def test_sqlite_rows_decode_timestamps_and_booleans():
@@ -82,7 +82,7 @@ def test_sqlite_rows_decode_timestamps_and_booleans():
 def test_postgresql_rows_come_back_in_utc_whatever_the_session_zone():
     kolkata = timezone(timedelta(hours=5, minutes=30))
     raw = (1, 2, "ci", "", True, "", NOW.astimezone(kolkata), None, None, "smaug", "s@x", False,
-           True, NOW)
+           True, NOW, False)
     row = decode_with(TokenRow, PostgresDialect())(raw)
     assert row.expires_at == NOW and row.expires_at.tzinfo is UTC
     assert row.user_created_at is NOW  # already UTC: untouched
@@ -111,7 +111,7 @@ def test_every_builder_answers_its_shape():
         shapes.user_answer(user, with_email=False)).model_fields_set
     treasure = (1, "Cup", "", 5, 3, True, 1, None, NOW, NOW)
     shapes.Treasure.model_validate(shapes.treasure_answer(treasure))
-    shapes.Project.model_validate(shapes.project_answer(("erebor", "Erebor", "", NOW, "owner")))
+    shapes.Project.model_validate(shapes.project_answer(("erebor", "Erebor", "", NOW, "owner", False)))
     shapes.Member.model_validate(shapes.member_answer(1, "smaug", "viewer"))
     link = Obj(project=Obj(slug="erebor"))
     token = Obj(id=3, name="ci", display_prefix="dhp_12345678", scope_list=["user:read"],
@@ -131,6 +131,12 @@ def test_every_builder_answers_its_shape():
     identity = Identity(user_id=1, username="smaug", email="s@x.example", is_admin=False,
                         created_at=NOW)
     shapes.Me.model_validate(shapes.me_answer(identity))
+    key = Obj(id=6, name="laptop", created_at=NOW, last_used_at=None, is_passkey=True)
+    shapes.WebAuthnCredential.model_validate(shapes.webauthn_credential_answer(key))
+    status = Obj(totp=True, credentials=[key], recovery_codes_left=10)
+    shapes.MfaStatus.model_validate(shapes.mfa_status_answer(status, required=False))
+    enrolment = Obj(secret="JBSWY3DPEHPK3PXP", otpauth_uri="otpauth://totp/x", qr_svg="<svg/>")
+    shapes.TotpEnrolment.model_validate(shapes.totp_enrolment_answer(enrolment))
 
 
 # -- security-log kinds ----------------------------------------------------

@@ -22,6 +22,7 @@ class TokenRow(NamedTuple):
     is_admin: bool
     is_active: bool
     user_created_at: datetime
+    mfa_enabled: bool
 
 
 class SessionRow(NamedTuple):
@@ -38,13 +39,14 @@ class SessionRow(NamedTuple):
     is_active: bool
     password_changed_at: datetime
     user_created_at: datetime
+    mfa_enabled: bool
 
 
 TOKEN_BY_HASH = SQLStatement(
     """
     SELECT t.id, t.owner_id, t.name, t.scopes, t.is_restricted, t.allowed_networks,
            t.expires_at, t.revoked_at, t.last_used_at,
-           u.username, u.email, u.is_admin, u.is_active, u.created_at
+           u.username, u.email, u.is_admin, u.is_active, u.created_at, u.mfa_enabled
     FROM api_tokens t JOIN users u ON u.id = t.owner_id
     WHERE t.token_hash = :token_hash
     """,
@@ -55,7 +57,7 @@ SESSION_BY_HASH = SQLStatement(
     """
     SELECT s.id, s.user_id, s.created_at, s.last_seen_at, s.expires_at, s.sudo_until,
            s.revoked_at, u.username, u.email, u.is_admin, u.is_active, u.password_changed_at,
-           u.created_at
+           u.created_at, u.mfa_enabled
     FROM login_sessions s JOIN users u ON u.id = s.user_id
     WHERE s.secret_hash = :secret_hash
     """,

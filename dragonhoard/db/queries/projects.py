@@ -11,7 +11,7 @@ from . import with_caller
 
 #: The project shape's columns, in its order (``role`` is the caller's).
 PROJECT_COLUMNS = (Project.slug, Project.name, Project.description, Project.created_at,
-                   Membership.role.label("role"))
+                   Membership.role.label("role"), Project.require_mfa)
 
 ProjectContextRow = row_type("ProjectContextRow", shapes.Project, [
     ("id", int), ("listed", int | None),

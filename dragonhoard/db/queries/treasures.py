@@ -18,6 +18,7 @@ from sqlalchemy import (
     and_,
     any_,
     bindparam,
+    exists,
     func,
     literal,
     or_,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.dialects.postgresql import array
+from sqlalchemy.orm import aliased
 
 from ...models import ApiTokenProject, Membership, Project, Treasure, TreasureCounts
 from ...schemas import shapes
@@ -40,9 +42,11 @@ TREASURE_COLUMNS = (
 )
 
 #: The context of /api/treasures/{id}: the treasure, its project, the caller's
-#: role there, and whether a restricted token lists that project.
+#: role there, whether a restricted token lists that project, and whether the
+#: project requires a second factor.
 TreasureContextRow = row_type("TreasureContextRow", shapes.Treasure, [
     ("project_id", int | None), ("caller_role", str | None), ("listed", int | None),
+    ("require_mfa", bool | None),
 ])
 TreasureListRow = row_type("TreasureListRow", shapes.Treasure, [("total", int)])
 
@@ -56,7 +60,7 @@ class TotalRow(NamedTuple):
 TREASURE_CONTEXT = CoreStatement(
     with_caller(
         select(*TREASURE_COLUMNS, Treasure.project_id, Membership.role.label("caller_role"),
-               ApiTokenProject.project_id.label("listed"))
+               ApiTokenProject.project_id.label("listed"), Project.require_mfa)
         .select_from(Treasure)
         .outerjoin(Project, Project.id == Treasure.project_id),
         Treasure.project_id,
@@ -83,29 +87,47 @@ def _project_in(ids: Select, dialect: str) -> ColumnElement:
     return Treasure.project_id.in_(ids)
 
 
-def private(kind: str, dialect: str) -> ColumnElement | None:
+#: Projects seen from inside a list's conditions (the page joins ``Project`` itself).
+_GATE = aliased(Project, name="gate")
+
+
+def _without_mfa_project() -> ColumnElement:
+    """The treasure is in no project that requires a second factor."""
+    return ~exists().where(_GATE.id == Treasure.project_id, _GATE.require_mfa.is_(True))
+
+
+def private(kind: str, dialect: str, gated: bool = False) -> ColumnElement | None:
     """The unpublished treasures a caller of this kind may view (None: none),
     for the caller ``:uid`` and their token ``:tid``.
 
     The SQL twin of the treasure ACL (resources/treasures.py): with
     ``treasure:read``, the caller's own, their projects' and (admin rights)
-    everyone's, within a restricted token's reach. The permission-table walk
-    and the list tests check that lists and items agree.
+    everyone's, within a restricted token's reach. ``gated``: the caller has
+    no second factor, so projects that require one show none of their
+    private treasures (security/policy.py refuses their items). The
+    permission-table walk and the list tests check that lists and items agree.
     """
     if kind == NOBODY:
         return None
     if kind == ADMIN:
-        return true()
+        return _without_mfa_project() if gated else true()
     uid = bindparam("uid", type_=Integer)
     member_of = select(Membership.project_id).where(Membership.user_id == uid)
-    mine = or_(Treasure.owner_id == uid, _project_in(member_of, dialect))
+    own = Treasure.owner_id == uid
+    if gated:
+        member_of = member_of.join(_GATE, _GATE.id == Membership.project_id).where(
+            _GATE.require_mfa.is_(False))
+        own = and_(own, _without_mfa_project())
+    mine = or_(own, _project_in(member_of, dialect))
     if kind == MEMBER:
         return mine
     listed = select(ApiTokenProject.project_id).where(
         ApiTokenProject.token_id == bindparam("tid", type_=Integer))
     reach = or_(and_(Treasure.project_id.is_(None), Treasure.owner_id == uid),
                 _project_in(listed, dialect))
-    return reach if kind == RESTRICTED_ADMIN else and_(reach, mine)
+    if kind == RESTRICTED_ADMIN:
+        return and_(reach, _without_mfa_project()) if gated else reach
+    return and_(reach, mine)
 
 
 def _count(condition: ColumnElement) -> ColumnElement:
@@ -117,7 +139,7 @@ def _counter(column) -> ColumnElement:
 
 
 def list_total(kind: str, hidden: ColumnElement | None, filters: list, *, published: bool,
-               unpublished: bool) -> ColumnElement:
+               unpublished: bool, gated: bool = False) -> ColumnElement:
     """How many treasures the list holds, as one scalar expression.
 
     Published and private ones are counted apart, each through an index;
@@ -128,7 +150,7 @@ def list_total(kind: str, hidden: ColumnElement | None, filters: list, *, publis
     counters = not filters
     if not unpublished:
         hidden = None
-    if counters and published and kind == ADMIN:
+    if counters and published and kind == ADMIN and not gated:
         return _counter(TreasureCounts.total)
     parts = []
     if published:
@@ -157,6 +179,8 @@ class TreasureListing:
     project_id: int | None = None
     project_slug: str | None = None
     is_published: bool | None = None
+    #: The caller has no second factor (see :func:`private`).
+    gated: bool = False
 
     @property
     def params(self) -> dict:
@@ -165,19 +189,19 @@ class TreasureListing:
                 "limit": self.per_page, "offset": (self.page - 1) * self.per_page}
 
     @property
-    def shape(self) -> tuple[str, bool, str | None, bool | None]:
+    def shape(self) -> tuple[str, bool, str | None, bool | None, bool]:
         project = ("id" if self.project_id is not None
                    else "slug" if self.project_slug is not None else None)
-        return self.kind, self.owner_id is not None, project, self.is_published
+        return self.kind, self.owner_id is not None, project, self.is_published, self.gated
 
 
 @functools.cache
 def list_statements(dialect: str, kind: str, owner: bool, project: str | None,
-                    is_published: bool | None) -> tuple[CoreStatement, CoreStatement]:
+                    is_published: bool | None, gated: bool = False) -> tuple[CoreStatement, CoreStatement]:
     """The page statement and the total-only statement for one shape of list.
 
-    Built and compiled once per shape (the caller kind and which filters are
-    set), then run with ``:uid``, ``:tid``, ``:owner``, ``:project_id``,
+    Built and compiled once per shape (the caller kind, which filters are
+    set, and whether the caller lacks a second factor), then run with ``:uid``, ``:tid``, ``:owner``, ``:project_id``,
     ``:slug``, ``:limit`` and ``:offset``.
     """
     filters: list[ColumnElement] = []
@@ -188,9 +212,9 @@ def list_statements(dialect: str, kind: str, owner: bool, project: str | None,
     elif project == "slug":
         slug_id = select(Project.id).where(Project.slug == bindparam("slug", type_=String))
         filters.append(Treasure.project_id == slug_id.scalar_subquery())
-    hidden = private(kind, dialect)
+    hidden = private(kind, dialect, gated)
     total = list_total(kind, hidden, filters, published=is_published is not False,
-                       unpublished=is_published is not True)
+                       unpublished=is_published is not True, gated=gated)
     published = Treasure.is_published.is_(True)
     if is_published is True or hidden is None:
         visible = published if is_published is not False else literal(False)

@@ -61,6 +61,7 @@ class BearerSource:
             email=row.email,
             is_admin=row.is_admin,
             created_at=row.user_created_at,
+            has_mfa=row.mfa_enabled,
             token=TokenCredential(
                 id=row.id,
                 name=row.name,

@@ -57,6 +57,7 @@ class SessionSource:
             email=row.email,
             is_admin=row.is_admin,
             created_at=row.user_created_at,
+            has_mfa=row.mfa_enabled,
             session=SessionCredential(
                 id=row.id,
                 created_at=row.created_at,
@@ -90,6 +91,7 @@ class SessionSource:
             email=user.email,
             is_admin=user.is_admin,
             created_at=user.created_at,
+            has_mfa=user.mfa_enabled,
             session=SessionCredential(
                 id=row.id,
                 created_at=now,

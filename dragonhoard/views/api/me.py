@@ -8,6 +8,6 @@ from ...security.permissions import Permission
 
 
 @view_config(route_name="api.me", request_method="GET", renderer="json",
-             permission=Permission.AUTHENTICATED)
+             permission=Permission.WHOAMI)
 def me(request):
     return me_answer(request.identity)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pyramid.httpexceptions import HTTPNoContent
 from pyramid.view import view_config
 
-from ...errors import Invalid
+from ...errors import Invalid, MfaRequired
 from ...models import User
 from ...resources import NotFound, path_id
 from ...responses import json_response
@@ -41,7 +41,7 @@ def project_create(request):
                              name=body.name, description=body.description)
     request.response.status = 201
     return project_answer((project.slug, project.name, project.description, project.created_at,
-                           "owner"))
+                           "owner", project.require_mfa))
 
 
 @view_config(route_name="api.project", request_method="GET", permission=Permission.PROJECT_VIEW)
@@ -54,6 +54,10 @@ def project_get(request):
 def project_edit(request):
     context = request.context
     changes = parse_json(request, ProjectEdit).model_dump(exclude_unset=True)
+    if changes.get("require_mfa") and not request.identity.has_mfa:
+        # Else the owner would lock themselves out of their own project.
+        raise MfaRequired("Set up a second factor on your own account before requiring one"
+                          " of the project's members (/account/two-factor).")
     update_project(request.dbsession, context.id, changes)
     data = context.to_json()
     data.update(changes)

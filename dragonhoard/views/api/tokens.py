@@ -14,6 +14,7 @@ from ...schemas.tokens import EXPIRY_CHOICES, TokenCreate
 from ...security.permissions import Permission
 from ...security.sudo import require_sudo
 from ...services.tokens import (
+    check_second_factor,
     create_token,
     list_tokens,
     owned_token,
@@ -34,15 +35,22 @@ def tokens_list(request):
 @view_config(route_name="api.tokens", request_method="POST", renderer="json",
              permission=Permission.ACCOUNT)
 def token_create(request):
+    require_token_factor(request)
     require_sudo(request)
     body = parse_json(request, TokenCreate)
     owner = request.dbsession.get(User, request.identity.user_id)
     token, secret = create_token(
         request.dbsession, request.bookkeeping, owner, token_request(body),
         max_days=request.settings.token_max_lifetime_days, allowed_days=EXPIRY_CHOICES,
+        mfa_required=request.settings.mfa_required,
     )
     request.response.status = 201
     return token_created_answer(token, secret)
+
+
+def require_token_factor(request) -> None:
+    """Before sudo: entering the password again would not help (DESIGN section 14)."""
+    check_second_factor(request.identity.has_mfa, request.settings.mfa_required)
 
 
 def owned_token_or_404(request) -> ApiToken:
@@ -64,11 +72,13 @@ def token_revoke(request):
 @view_config(route_name="api.token.rotate", request_method="POST", renderer="json",
              permission=Permission.ACCOUNT)
 def token_rotate(request):
+    require_token_factor(request)
     require_sudo(request)
     old = owned_token_or_404(request)
     owner = request.dbsession.get(User, old.owner_id)
     rotation = rotate_token(request.dbsession, request.bookkeeping, owner, old,
-                            max_days=request.settings.token_max_lifetime_days)
+                            max_days=request.settings.token_max_lifetime_days,
+                            mfa_required=request.settings.mfa_required)
     request.response.status = 201
     return token_rotated_answer(rotation.token, rotation.secret,
                                 dropped_scopes=rotation.dropped_scopes,

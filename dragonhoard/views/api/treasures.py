@@ -12,7 +12,7 @@ from ...schemas import parse_json
 from ...schemas.pagination import WHOLE_NUMBER, page_params
 from ...schemas.shapes import page_answer, treasure_answer_of
 from ...schemas.treasures import TreasureCreate, TreasureEdit
-from ...security.checks import may_view, require
+from ...security.checks import may_view, require, require_account_factor
 from ...security.permissions import Permission
 from ...services.treasures import create_treasure, delete_treasure, list_treasures, update_treasure
 
@@ -39,6 +39,7 @@ def list_filters(request) -> dict:
 
 @view_config(route_name="api.treasures", request_method="GET", permission=Permission.PUBLIC)
 def treasures_list(request):
+    require_account_factor(request)
     page, per_page = page_params(request)
     items, total = list_treasures(request.hot, request.identity,
                                   page=page, per_page=per_page, **list_filters(request))

@@ -5,7 +5,7 @@ from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.security import forget, remember
 from pyramid.view import view_config
 
-from ...errors import Invalid, Throttled, WrongPassword
+from ...errors import Invalid, Throttled, WrongCode, WrongPassword
 from ...models import User
 from ...resources import path_id
 from ...schemas import validate
@@ -14,6 +14,7 @@ from ...schemas.shapes import login_session_answer
 from ...schemas.users import PasswordChange, SudoBody
 from ...security.login import confirm_password
 from ...security.permissions import Permission
+from ...security.second_factor import confirm_totp, methods_of
 from ...security.sudo import in_sudo, open_sudo
 from ...services.events import daily_logins, list_events
 from ...services.passwords import change_password
@@ -25,8 +26,11 @@ from .charts import logins_chart
 
 
 def sudo_prompt(request, next_path: str, status: int = 200, error: str | None = None):
-    """The page that asks for the password again before a sensitive change."""
-    return render_form(request, "sudo.jinja2", status, next=next_path, error=error)
+    """The page that asks for the password again before a sensitive change
+    (or, where the account has one, a TOTP code or a security key)."""
+    identity = request.identity
+    methods = methods_of(request.dbsession, identity.user_id) if identity.has_mfa else []
+    return render_form(request, "sudo.jinja2", status, next=next_path, error=error, methods=methods)
 
 
 def check_current_password(request, password: str) -> User:
@@ -36,20 +40,28 @@ def check_current_password(request, password: str) -> User:
     return user
 
 
-@view_config(route_name="account.sudo", request_method="POST", permission=Permission.ACCOUNT)
+@view_config(route_name="account.sudo", request_method="POST", permission=Permission.ACCOUNT_MFA)
 def sudo_submit(request):
     next_path = safe_next(request.POST.get("next"))
+    by_code = bool(request.POST.get("totp_code", "").strip())
+    fields = ({"totp_code": request.POST["totp_code"]} if by_code
+              else {"password": request.POST.get("password", "")})
     try:
-        body = validate(SudoBody, {"password": request.POST.get("password", "")})
+        body = validate(SudoBody, fields)
     except Invalid:
-        return sudo_prompt(request, next_path, 400, "Enter your password.")
+        return sudo_prompt(request, next_path, 400,
+                           "Enter the code." if by_code else "Enter your password.")
     try:
-        check_current_password(request, body.password)
-    except (WrongPassword, Throttled) as refusal:
+        if by_code:
+            user = request.dbsession.get(User, request.identity.user_id)
+            confirm_totp(request, user, body.totp_code)
+        else:
+            check_current_password(request, body.password)
+    except (WrongPassword, WrongCode, Throttled) as refusal:
         response = sudo_prompt(request, next_path, status_of(refusal), refusal.message)
         response.headers.update(headers_of(refusal))
         return response
-    open_sudo(request)
+    open_sudo(request, "totp" if by_code else "password")
     return HTTPSeeOther(location=next_path)
 
 

@@ -37,7 +37,7 @@ def login_submit(request):
         outcome = log_in(request, body.email, body.password, via="form")
         if outcome.throttled:
             raise Throttled(outcome.retry_after)
-        if not outcome.logged_in:
+        if not outcome.logged_in and not outcome.mfa_required:
             raise BadCredentials()
     except Invalid:
         # A form that cannot be a login is refused like a wrong password.
@@ -49,6 +49,14 @@ def login_submit(request):
     except Throttled as refusal:
         return render_form(request, "login.jinja2", status_of(refusal), headers=headers_of(refusal),
                            error=refusal.message, email=email, next=next_path)
+    if outcome.mfa_required:
+        # The password was right; the second-factor page finishes the login.
+        location = request.route_path("login.two_factor", _query={"next": next_path})
+        return HTTPSeeOther(location=location, headers=outcome.headers)
+    if request.policy.account_needs_factor(request.identity):
+        # dragonhoard.mfa.required = all: setting one up is all this account may do.
+        request.session.flash("This site requires a second factor: set one up to go on.")
+        return HTTPSeeOther(location=request.route_path("account.two_factor"), headers=outcome.headers)
     return HTTPSeeOther(location=next_path, headers=outcome.headers)
 
 

@@ -9,7 +9,7 @@ from pyramid.view import view_config
 from sqlalchemy import select
 
 from ... import clock
-from ...errors import Conflict, Invalid
+from ...errors import Conflict, Invalid, MfaRequired
 from ...models import Membership, Project, User
 from ...schemas import validate
 from ...schemas.tokens import EXPIRY_CHOICES, TokenCreate
@@ -19,6 +19,7 @@ from ...security.tokens import EXPIRY_NOTICE
 from ...services.tokens import (
     Rotation,
     TokenRequest,
+    check_second_factor,
     create_token,
     default_lifetime_days,
     list_tokens,
@@ -67,9 +68,19 @@ def render_tokens(request, status: int = 200, errors=None, values=None):
         today=now.date().isoformat(),
         projects=_projects_for(request, user),
         in_sudo=in_sudo(request.identity),
+        # dragonhoard.mfa.required = tokens: no token without a second factor.
+        needs_factor=_needs_factor(request),
         errors=errors or {},
         values=values or {"expiry": "", "scopes": []},
     )
+
+
+def _needs_factor(request) -> bool:
+    try:
+        check_second_factor(request.identity.has_mfa, request.settings.mfa_required)
+    except MfaRequired:
+        return True
+    return False
 
 
 def show_once(request, token, secret: str, heading: str, dropped: str | None = None):
@@ -148,6 +159,8 @@ def _shown(value):
 
 @view_config(route_name="tokens", request_method="POST", permission=Permission.ACCOUNT)
 def token_create_submit(request):
+    if _needs_factor(request):
+        return render_tokens(request, 403)
     if not in_sudo(request.identity):
         return sudo_prompt(request, request.route_path("tokens"), 403,
                            "Enter your password to create a token.")
@@ -186,6 +199,8 @@ def token_revoke_submit(request):
 @view_config(route_name="tokens.rotate", request_method="POST", permission=Permission.ACCOUNT)
 def token_rotate_submit(request):
     old = owned_token_or_404(request)
+    if _needs_factor(request):
+        return render_tokens(request, 403)
     if not in_sudo(request.identity):
         return sudo_prompt(request, request.route_path("tokens"), 403,
                            "Enter your password to rotate a token.")
