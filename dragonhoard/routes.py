@@ -101,6 +101,7 @@ def includeme(config) -> None:
     config.add_route("admin.users", "/admin/users")
     config.add_route("admin.user.active", r"/admin/users/{id:[0-9]+}/active")
     config.add_route("admin.user.admin", r"/admin/users/{id:[0-9]+}/admin")
+    config.add_route("admin.user.mfa", r"/admin/users/{id:[0-9]+}/mfa")
 
 
 def add_read_routes(config, name: str, pattern: str, factory: str | None, writes: str) -> None:

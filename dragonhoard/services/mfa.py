@@ -33,7 +33,7 @@ from ..security.bookkeeping import Bookkeeping
 from ..security.passwords import Passwords
 from ..security.second_factor import unused_codes
 from ..security.webauthn import NewCredential
-from .users import revoke_sessions
+from .users import record_change, revoke_sessions
 
 
 @dataclass(frozen=True)
@@ -228,9 +228,11 @@ def _new_codes(dbsession: Session, events: Bookkeeping, passwords: Passwords,
 
 # -- the operator ----------------------------------------------------------------------
 
-def reset_mfa(dbsession: Session, events: Bookkeeping, user: User) -> dict[str, int]:
+def reset_mfa(dbsession: Session, events: Bookkeeping, user: User, *,
+              by_user_id: int | None = None) -> dict[str, int]:
     """A locked-out user: every factor and recovery code removed, pending
-    logins and sessions ended. How many of each went."""
+    logins and sessions ended, by an operator or an admin (``by_user_id``).
+    How many of each went."""
     lock_row(dbsession, User, user.id)
     counts = {
         "webauthn": dbsession.execute(
@@ -245,5 +247,5 @@ def reset_mfa(dbsession: Session, events: Bookkeeping, user: User) -> dict[str, 
                       .execution_options(synchronize_session=False))
     dbsession.expire(user, ["mfa_enabled"])
     counts["sessions"] = revoke_sessions(dbsession, user.id)
-    events.audit(EventKind.MFA_RESET, user.id, by="operator", **counts)
+    record_change(events, EventKind.MFA_RESET, user, by_user_id, **counts)
     return counts

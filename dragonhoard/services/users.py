@@ -90,7 +90,7 @@ def set_admin(events: Bookkeeping, user: User, is_admin: bool, *,
         return
     user.is_admin = is_admin
     kind = EventKind.USER_ADMIN_GRANTED if is_admin else EventKind.USER_ADMIN_REVOKED
-    _changed_by(events, kind, user, by_user_id)
+    record_change(events, kind, user, by_user_id)
 
 
 def revoke_sessions(dbsession: Session, user_id: int, *, keep_session_id: int | None = None) -> int:
@@ -112,15 +112,18 @@ def set_active(dbsession: Session, events: Bookkeeping, user: User, active: bool
     user.is_active = active
     if not active:
         revoke_sessions(dbsession, user.id)
-    _changed_by(events, EventKind.USER_ACTIVATED if active else EventKind.USER_DEACTIVATED, user,
-                by_user_id)
+    record_change(events, EventKind.USER_ACTIVATED if active else EventKind.USER_DEACTIVATED, user,
+                  by_user_id)
 
 
-def _changed_by(events: Bookkeeping, kind: EventKind, user: User, by_user_id: int | None) -> None:
+def record_change(events: Bookkeeping, kind: EventKind, user: User, by_user_id: int | None,
+                  **details) -> None:
+    """An operator's (``by_user_id`` None) or an admin's change to ``user``:
+    in the user's log, and an admin's also in theirs (``admin:action``)."""
     if by_user_id is None:
-        events.audit(kind, user.id, by="operator")
+        events.audit(kind, user.id, by="operator", **details)
         return
-    events.audit(kind, user.id, by="admin", by_user_id=by_user_id)
+    events.audit(kind, user.id, by="admin", by_user_id=by_user_id, **details)
     events.audit(EventKind.ADMIN_ACTION, by_user_id, action=kind.value, target_user_id=user.id,
                  username=user.username)
 

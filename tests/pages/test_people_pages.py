@@ -234,3 +234,24 @@ def test_the_token_page_shows_the_lifetime_left(testapp, factory, clock):
     meters = page.html.find_all("meter")
     assert len(meters) == 2
     assert page.text.count("expires within 7 days") == 1
+
+
+def test_an_admin_resets_a_locked_out_users_second_factors(testapp, factory, dbsession):
+    from ..mfa import give_totp
+
+    admin = factory.user(is_admin=True)
+    target = factory.user(username="locked-out")
+    give_totp(dbsession, target)
+    _session, _cookie = factory.login_session(target)
+    form_login(testapp, admin.email)
+    page = testapp.get("/admin/users?q=locked-out")
+    form = next(f for f in page.forms.values() if f.action == f"/admin/users/{target.id}/mfa")
+    page = form.submit(status=303).follow()
+    assert "locked-out: second factors reset." in page.text
+    dbsession.expire_all()
+    assert dbsession.get(User, target.id).mfa_enabled is False
+    reset = dbsession.scalars(select(AuditEvent).where(AuditEvent.user_id == target.id,
+                                                       AuditEvent.kind == "mfa:reset")).one()
+    assert reset.details["by_user_id"] == admin.id and reset.details["totp"] == 1
+    assert dbsession.scalars(select(AuditEvent.kind).where(AuditEvent.user_id == admin.id,
+                                                           AuditEvent.kind == "admin:action")).all()

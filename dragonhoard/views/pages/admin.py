@@ -10,6 +10,7 @@ from ...models import User
 from ...resources import NotFound, path_id
 from ...security.permissions import Permission
 from ...security.sudo import in_sudo
+from ...services.mfa import reset_mfa
 from ...services.users import search_users, set_active, set_admin
 from .account import sudo_prompt
 from .auth import render_form
@@ -35,7 +36,8 @@ def _back(request):
 
 
 def _change(request, what: str, apply) -> object:
-    """Check the common rules, then ``apply(user, on)``; back to the list."""
+    """Check the common rules, then ``apply(user, on)``; back to the list,
+    saying ``<username>: <what> on|off.`` (``what`` ending in a colon: no on/off)."""
     user = _target(request)
     if not in_sudo(request.identity):
         return sudo_prompt(request, request.route_path("admin.users"), 403,
@@ -45,7 +47,8 @@ def _change(request, what: str, apply) -> object:
         return _back(request)
     on = request.POST.get("on") == "true"
     apply(user, on)
-    request.session.flash(f"{user.username}: {what} {'on' if on else 'off'}.")
+    done = what.rstrip(":") if what.endswith(":") else f"{what} {'on' if on else 'off'}"
+    request.session.flash(f"{user.username}: {done}.")
     return _back(request)
 
 
@@ -53,6 +56,13 @@ def _change(request, what: str, apply) -> object:
 def user_active_submit(request):
     return _change(request, "active", lambda user, on: set_active(
         request.dbsession, request.bookkeeping, user, on, by_user_id=request.identity.user_id))
+
+
+@view_config(route_name="admin.user.mfa", request_method="POST", permission=Permission.ADMIN_USERS)
+def user_mfa_reset_submit(request):
+    """A locked-out user's second factors removed (and their sessions ended)."""
+    return _change(request, "second factors reset:", lambda user, _on: reset_mfa(
+        request.dbsession, request.bookkeeping, user, by_user_id=request.identity.user_id))
 
 
 @view_config(route_name="admin.user.admin", request_method="POST", permission=Permission.ADMIN_USERS)
