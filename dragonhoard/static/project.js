@@ -164,6 +164,7 @@ class ProjectPage {
       this.run(async () => {
         const project = await api("PATCH", this.base, {
           name: form.elements.name.value, description: form.elements.description.value,
+          require_mfa: form.elements.require_mfa.checked,
         });
         say("project-name", project.name);
         say("project-description", project.description);

@@ -255,3 +255,16 @@ def test_an_admin_resets_a_locked_out_users_second_factors(testapp, factory, dbs
     assert reset.details["by_user_id"] == admin.id and reset.details["totp"] == 1
     assert dbsession.scalars(select(AuditEvent.kind).where(AuditEvent.user_id == admin.id,
                                                            AuditEvent.kind == "admin:action")).all()
+
+
+def test_the_project_page_shows_and_offers_the_two_factor_rule(testapp, factory, dbsession):
+    from ..mfa import code_now, give_totp, start_login
+
+    owner = factory.user()
+    secret = give_totp(dbsession, owner)
+    project = factory.project(members={owner: "owner"}, require_mfa=True)
+    assert start_login(testapp, owner).json["mfa_required"] is True
+    testapp.post_json("/api/login/totp", {"code": code_now(secret)}, status=200)
+    page = testapp.get(f"/projects/{project.slug}")
+    assert page.html.find(id="mfa-note") is not None
+    assert page.html.find("input", attrs={"name": "require_mfa"}).has_attr("checked")
