@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN = $(VENV)/bin
 INI ?= development.ini
 
-.PHONY: run test install serve initdb bench clean
+.PHONY: run test install serve initdb bench fuzz clean
 
 # Re-install when the project's metadata changes.
 $(BIN)/.installed: setup.cfg pyproject.toml
@@ -26,6 +26,12 @@ run: initdb
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The contract fuzzed deeper than in `make test`: many more examples, and
+# schemathesis's stateful phase over the document's links (README, "The API document").
+fuzz: install
+	DRAGONHOARD_FUZZ=deep $(BIN)/python -m pytest -p no:cacheprovider tests/test_fuzz.py \
+		tests/test_refusals_change_nothing.py $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m bench.run $(BENCH_ARGS)

@@ -3,8 +3,13 @@
 1. creates (or re-creates) a PostgreSQL database and migrates it;
 2. seeds it (bench/seed.py);
 3. serves production.ini with waitress on a loopback port, and the hello
-   app on another, with the same number of threads;
-4. drives each case with wrk from a separate process for a fixed time;
+   app on another, with the same number of threads; and, for the cases that
+   need them, a second production.ini process, one behind PgBouncer in
+   transaction mode (``dragonhoard.db.pooler = pgbouncer``), and one whose
+   connections commit without waiting for the WAL flush (the comparison for
+   the "first use" case);
+4. drives each case with wrk from a separate process for a fixed time (two
+   wrk processes at once, one per port, for the two-process case);
 5. prints a table (requests per second, p50/p99 latency, SQL statements per
    request, ratio to the anonymous case and to hello) and writes it as JSON
    to bench/results/latest.json; budgets are reported, not asserted.
@@ -28,6 +33,8 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -38,7 +45,9 @@ from sqlalchemy.engine import make_url
 from dragonhoard import application
 from dragonhoard import main as make_dragonhoard
 from dragonhoard.models import get_engine
+from dragonhoard.security import tokens
 
+from . import touches
 from .seed import seed
 from .statements import StatementLog
 
@@ -58,6 +67,19 @@ SECRET = "bench-secret-" + "b" * 40
 class Case:
     name: str
     lines: list[str]
+    #: The servers driven together, the connections shared between them.
+    servers: tuple[str, ...] = ("app",)
+    #: requests.lua picks lines at random; sequential.lua sends each once first.
+    script: str = "requests.lua"
+    #: Seconds per round (None: --seconds).
+    seconds: int | None = None
+    #: Send every line once before measuring (the last uses written).
+    warm: bool = True
+    #: Statements counted per request: "steady" (after a first use), "first"
+    #: (a first use), or None (the same requests as another case).
+    statements: str | None = "steady"
+    #: Run before each measured run (the first-use cases forget last uses).
+    before_run: Callable[[], None] | None = None
 
 
 @dataclass
@@ -103,10 +125,19 @@ def line(method: str, path: str, header: str = "", body: str = "") -> str:
     return "\t".join((method, path, header, body))
 
 
-def build_cases(seeded, rng: random.Random, count: int = 2000) -> list[Case]:
+#: Live tokens kept apart for the first-use cases (each used once a run).
+FIRST_USE_TOKENS = 8000
+#: Seconds per round of a first-use case: fewer requests than it has tokens.
+FIRST_USE_SECONDS = 3
+
+
+def build_cases(seeded, rng: random.Random, count: int = 2000,
+                forget_last_uses: Callable[[], None] | None = None) -> list[Case]:
     pick = rng.choice
     published = seeded.published_ids
-    bearer = [f"Authorization: Bearer {secret}" for secret, _owner in seeded.live_tokens]
+    fresh = [secret for secret, _owner in seeded.live_tokens[-FIRST_USE_TOKENS:]]
+    live = seeded.live_tokens[:-FIRST_USE_TOKENS]
+    bearer = [f"Authorization: Bearer {secret}" for secret, _owner in live]
     cookie = [f"Cookie: __Host-dh_session={secret}" for secret in seeded.sessions]
     mix = []
     for _ in range(count):
@@ -116,18 +147,34 @@ def build_cases(seeded, rng: random.Random, count: int = 2000) -> list[Case]:
                             json.dumps({"value": rng.randint(0, 1000)})))
         else:
             mix.append(line("GET", f"/api/treasures/{pick(published)}", pick(bearer)))
+    bearer_item = [line("GET", f"/api/treasures/{pick(published)}", pick(bearer)) for _ in range(count)]
+    first_use = [line("GET", f"/api/treasures/{pick(published)}", f"Authorization: Bearer {secret}")
+                 for secret in fresh]
+    first_use_case = {"script": "sequential.lua", "seconds": FIRST_USE_SECONDS, "warm": False,
+                      "statements": "first", "before_run": forget_last_uses}
     return [
         Case("anonymous item", [line("GET", f"/api/treasures/{pick(published)}") for _ in range(count)]),
         Case("session item", [line("GET", f"/api/treasures/{pick(published)}", pick(cookie))
                               for _ in range(count)]),
-        Case("bearer item", [line("GET", f"/api/treasures/{pick(published)}", pick(bearer))
-                             for _ in range(count)]),
+        Case("bearer item", bearer_item),
         Case("bearer list per_page=50",
              [line("GET", "/api/treasures?per_page=50", pick(bearer)) for _ in range(count)]),
         Case("member project list",
              [line("GET", f"/api/projects/{slug}/treasures?per_page=50", f"Authorization: Bearer {secret}")
               for secret, slug in (pick(seeded.member_tokens) for _ in range(count))]),
         Case("mix with 5% writes", mix),
+        # The same requests as "bearer item", on two processes at once.
+        Case("bearer item on 2 processes", bearer_item, servers=("app", "app2"), warm=False,
+             statements=None),
+        Case("bearer item via PgBouncer", bearer_item, servers=("pgbouncer",), warm=False),
+        # What of that is the pooler setting (no prepared statements) alone.
+        Case("bearer item without prepared statements", bearer_item, servers=("no-prepare",),
+             warm=False),
+        # Every request a token's first use in a minute: one more statement,
+        # the last-used touch, whose commit waits for the WAL flush...
+        Case("bearer item as a first use", first_use, **first_use_case),
+        # ... which the read pool's startup option used to skip.
+        Case("first use without the WAL wait", first_use, servers=("sync-off",), **first_use_case),
     ]
 
 
@@ -142,14 +189,19 @@ def wait_for(url: str, timeout: float = 30.0) -> None:
     raise SystemExit(f"bench: {url} did not answer in {timeout} s")
 
 
-def run_wrk(wrk: str, url: str, requests_file: Path | None, seconds: int, connections: int,
-            threads: int) -> tuple[float, float, float, int]:
+Measured = tuple[float, float, float, int]  # req/s, p50 ms, p99 ms, errors
+
+
+def wrk_command(wrk: str, url: str, requests_file: Path | None, seconds: int, connections: int,
+                threads: int, script: str = "requests.lua") -> list[str]:
     command = [wrk, f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency"]
-    if requests_file is not None:
-        command += ["-s", str(ROOT / "bench" / "wrk" / "requests.lua"), url, "--", str(requests_file)]
-    else:
-        command.append(url)
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    if requests_file is None:
+        return [*command, url]
+    return [*command, "-s", str(ROOT / "bench" / "wrk" / script), url, "--", str(requests_file),
+            str(threads)]
+
+
+def parse_wrk(output: str) -> Measured:
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     p50 = parse_latency(re.search(r"50%\s+([\d.]+\w+)", output).group(1))
     p99 = parse_latency(re.search(r"99%\s+([\d.]+\w+)", output).group(1))
@@ -159,6 +211,24 @@ def run_wrk(wrk: str, url: str, requests_file: Path | None, seconds: int, connec
     if socket_errors:
         count += sum(int(n) for n in socket_errors.groups())
     return rps, p50, p99, count
+
+
+def run_wrk(wrk: str, url: str, requests_file: Path | None, seconds: int, connections: int,
+            threads: int, script: str = "requests.lua") -> Measured:
+    command = wrk_command(wrk, url, requests_file, seconds, connections, threads, script)
+    return parse_wrk(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
+
+
+def run_together(wrk: str, urls: list[str], requests_file: Path, seconds: int, connections: int,
+                 threads: int, script: str = "requests.lua") -> Measured:
+    """One wrk per URL at the same time, the connections and threads shared
+    out: the requests per second add up; p50 and p99 are the worst of them."""
+    share_c, share_t = max(1, connections // len(urls)), max(1, threads // len(urls))
+    running = [subprocess.Popen(wrk_command(wrk, url, requests_file, seconds, share_c, share_t, script),
+                                stdout=subprocess.PIPE, text=True) for url in urls]
+    measured = [parse_wrk(process.communicate()[0]) for process in running]
+    return (sum(m[0] for m in measured), max(m[1] for m in measured), max(m[2] for m in measured),
+            sum(m[3] for m in measured))
 
 
 def parse_latency(text: str) -> float:
@@ -178,6 +248,8 @@ def statements_per_request(database_url: str, case: Case, samples: int = 20) -> 
     client = webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "127.0.0.1",
                                                  "wsgi.url_scheme": "https", "HTTP_HOST": "localhost"})
     total = 0
+    if case.before_run is not None:
+        case.before_run()
     with tempfile.TemporaryDirectory() as tmp:
         for text in case.lines[:samples]:
             method, path, header, body = text.split("\t")
@@ -185,7 +257,8 @@ def statements_per_request(database_url: str, case: Case, samples: int = 20) -> 
             kwargs = {"headers": headers, "status": "*"}
             if body:
                 kwargs.update(body=body.encode(), content_type="application/json")
-            client.request(path, method=method, **kwargs)  # warm: last use written
+            if case.statements == "steady":
+                client.request(path, method=method, **kwargs)  # warm: last use written
             with StatementLog(app.registry, Path(tmp)) as log:
                 client.request(path, method=method, **kwargs)
             total += log.count
@@ -193,14 +266,14 @@ def statements_per_request(database_url: str, case: Case, samples: int = 20) -> 
     return total / samples
 
 
-def first_use(base: str, case: Case) -> None:
-    """Send every distinct request of the case once, one after the other.
+def first_use(base: str, case: Case, workers: int = 4) -> None:
+    """Send every distinct request of the case once (a few at a time).
 
     A token's last use is written at most once a minute: this writes it for
     every token of the case, so that the measured run shows the steady state
-    (bench/README.md says what the first uses cost).
+    (the "first use" cases measure what the first uses cost).
     """
-    for text in dict.fromkeys(case.lines):
+    def send(text: str) -> None:
         method, path, header, body = text.split("\t")
         request = urllib.request.Request(base + path, method=method, data=body.encode() or None)
         if header:
@@ -213,10 +286,14 @@ def first_use(base: str, case: Case) -> None:
         except urllib.error.HTTPError:
             pass
 
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(send, dict.fromkeys(case.lines)))
 
-def bench_ini(port: int, threads: int) -> Path:
+
+def bench_ini(port: int, threads: int, pooler: str = "none") -> Path:
     text = (ROOT / "production.ini").read_text()
     text = re.sub(r"^listen = .*$", f"listen = 127.0.0.1:{port}", text, flags=re.M)
+    text = re.sub(r"^dragonhoard.db.pooler = .*$", f"dragonhoard.db.pooler = {pooler}", text, flags=re.M)
     text = re.sub(r"^threads = .*$", f"threads = {threads}", text, flags=re.M)
     text = re.sub(r"^sqlalchemy.pool_size = .*$", f"sqlalchemy.pool_size = {threads}", text, flags=re.M)
     text = text.replace("%(here)s", str(ROOT))
@@ -239,18 +316,22 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def print_table(results: list[Result], budgets: list[str]) -> None:
-    header = f"{'case':28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'SQL/req':>8} {'vs anon':>8} {'vs hello':>9} {'errors':>7}"
+    header = f"{'case':36} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'SQL/req':>8} {'vs anon':>8} {'vs hello':>9} {'errors':>7}"
     print(header)
     print("-" * len(header))
     for r in results:
         vs_anon = f"{r.vs_anonymous:.2f}" if r.vs_anonymous is not None else ""
         vs_hello = f"{r.vs_hello:.2f}" if r.vs_hello is not None else ""
         statements = f"{r.statements:.1f}" if r.statements >= 0 else ""
-        print(f"{r.case:28} {r.rps:9.0f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} {statements:>8} "
+        print(f"{r.case:36} {r.rps:9.0f} {r.p50_ms:8.2f} {r.p99_ms:8.2f} {statements:>8} "
               f"{vs_anon:>8} {vs_hello:>9} {r.errors:>7}")
     print()
     for budget in budgets:
         print(budget)
+
+
+#: Two processes on this 2-core machine, against one (bearer item GET).
+TWO_PROCESS_GOAL = 1.6
 
 
 def check_budgets(results: list[Result]) -> list[str]:
@@ -271,12 +352,126 @@ def check_budgets(results: list[Result]) -> list[str]:
     for name in ("bearer list per_page=50", "member project list"):
         r = by[name]
         verdict(r.rps * 2 >= bearer.rps, f"{name}: {r.rps / bearer.rps:.2f}x the item (>= 0.5x)")
+    two = by["bearer item on 2 processes"]
+    verdict(two.rps >= TWO_PROCESS_GOAL * bearer.rps,
+            f"bearer item on 2 processes: {two.rps / bearer.rps:.2f}x one process (>= {TWO_PROCESS_GOAL}x)")
     for r in results:
         if r.case != "hello":
             verdict(r.p99_ms < 50, f"{r.case}: p99 {r.p99_ms:.1f} ms (< 50 ms)")
         if r.errors:
             verdict(False, f"{r.case}: {r.errors} non-2xx answers or socket errors")
     return lines
+
+
+def notes(results: list[Result]) -> list[str]:
+    """What the deployment cases say, beside the budgets."""
+    by = {r.case: r for r in results}
+    bearer = by.get("bearer item")
+    lines = []
+    if bearer is None:
+        return lines
+    for name in ("bearer item on 2 processes", "bearer item via PgBouncer",
+                 "bearer item without prepared statements", "bearer item as a first use",
+                 "first use without the WAL wait"):
+        if name in by:
+            r = by[name]
+            lines.append(f"{name}: {r.rps / bearer.rps:.2f}x the bearer item on one process"
+                         f" (p99 {r.p99_ms:.1f} ms against {bearer.p99_ms:.1f})")
+    return lines
+
+
+def forgetter(url: str, secrets: list[str]) -> Callable[[], None]:
+    """Forget the last uses of these tokens, so that each next use is a first
+    use again (the touch is written at most once a minute)."""
+    hashes = [tokens.hash_token(secret) for secret in secrets]
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(False)
+
+    def forget() -> None:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("UPDATE api_tokens SET last_used_at = NULL, last_used_ip = NULL"
+                         " WHERE token_hash = ANY(%s)", [hashes])
+            conn.execute("VACUUM api_tokens")
+
+    return forget
+
+
+class Servers:
+    """The app processes (and PgBouncer) the chosen cases drive, by name."""
+
+    def __init__(self, names: set[str], url: str, threads: int, workdir: Path) -> None:
+        self.urls: dict[str, str] = {}
+        self._processes: list[subprocess.Popen] = []
+        self._bouncer = None
+        self._env = dict(os.environ, DRAGONHOARD_SECRET=SECRET)
+        self._threads, self._workdir = threads, workdir
+        try:
+            for name in sorted(names):
+                self._start(name, url)
+            for name, base in self.urls.items():
+                wait_for(base + ("/" if name == "hello" else "/healthz"))
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self, name: str, url: str) -> None:
+        port = free_port()
+        self.urls[name] = f"http://127.0.0.1:{port}"
+        if name == "hello":
+            command = [sys.executable, "-m", "bench.hello", "--listen", f"127.0.0.1:{port}",
+                       "--threads", str(self._threads)]
+            self._processes.append(start(command, self._env, self._workdir / "hello.log"))
+            return
+        pooler = "none"
+        if name == "pgbouncer":
+            url, pooler = self._through_pgbouncer(url), "pgbouncer"
+        elif name == "no-prepare":
+            pooler = "pgbouncer"  # the setting, on a direct connection
+        elif name == "sync-off":
+            # The startup option the read pool had before PgBouncer: commits
+            # that do not wait for the WAL flush (the comparison only).
+            url = make_url(url).update_query_dict({"options": "-c synchronous_commit=off"})
+            url = url.render_as_string(False)
+        command = [sys.executable, "-m", "pyramid.scripts.pserve",
+                   str(bench_ini(port, self._threads, pooler))]
+        env = dict(self._env, DRAGONHOARD_DATABASE_URL=url)
+        self._processes.append(start(command, env, self._workdir / f"{name}.log"))
+
+    def _through_pgbouncer(self, url: str) -> str:
+        """README's PgBouncer in front of the bench's server; the app reaches
+        it through its Unix socket, as it reaches PostgreSQL directly."""
+        from tests.deploy_pgbouncer import PgBouncer
+
+        parsed = make_url(url)
+        host = parsed.query.get("host") or parsed.host or "127.0.0.1"
+        users = {parsed.username or "postgres": parsed.password or ""}
+        self._bouncer = PgBouncer(host, parsed.port or 5432, users, timezone=None).start()
+        return parsed.set(host=None, port=None).update_query_dict(
+            {"host": str(self._bouncer.dir), "port": str(self._bouncer.port)}).render_as_string(False)
+
+    def stop(self) -> None:
+        for process in self._processes:
+            stop(process)
+        if self._bouncer is not None:
+            self._bouncer.remove()
+
+
+def measure(wrk: str, servers: Servers, case: Case, path: Path, seconds: int, args) -> Measured:
+    urls = [servers.urls[name] for name in case.servers]
+    if case.before_run is not None:
+        case.before_run()
+    if len(urls) == 1:
+        return run_wrk(wrk, urls[0], path, seconds, args.connections, args.wrk_threads, case.script)
+    return run_together(wrk, urls, path, seconds, args.connections, args.wrk_threads, case.script)
+
+
+def measure_touches(url: str, count: int) -> list[dict]:
+    """bench/touches.py on tokens no case uses (the expired ones)."""
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(False)
+    with psycopg.connect(dsn) as conn:
+        ids = [row[0] for row in conn.execute(
+            "SELECT id FROM api_tokens WHERE expires_at < now() ORDER BY id LIMIT %s",
+            [count * len(touches.VARIANTS)])]
+    return touches.measure(dsn, ids, count)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -290,11 +485,14 @@ def main(argv: list[str] | None = None) -> None:
                                                               DEFAULT_ADMIN_URL))
     parser.add_argument("--database", default="dragonhoard_bench")
     parser.add_argument("--cases", default="", help="comma-separated case names (default: all)")
+    parser.add_argument("--touches", type=int, default=300,
+                        help="touches per variant in the touch cost measurement (default 300)")
     parser.add_argument("--rounds", type=int, default=3,
-                        help="runs of every case, interleaved; the median counts (default 2)")
+                        help="runs of every case, interleaved; the median counts (default 3)")
     args = parser.parse_args(argv)
 
     wrk = ensure_wrk()
+    began = time.monotonic()
     print(f"Creating and seeding {args.database} ...", flush=True)
     url = create_database(args.admin_url, args.database)
     from dragonhoard.cli.initdb import upgrade
@@ -308,41 +506,36 @@ def main(argv: list[str] | None = None) -> None:
     print(f"Seeded in {time.monotonic() - started:.0f} s.", flush=True)
 
     rng = random.Random(42)
-    cases = build_cases(seeded, rng)
+    fresh = [secret for secret, _owner in seeded.live_tokens[-FIRST_USE_TOKENS:]]
+    cases = build_cases(seeded, rng, forget_last_uses=forgetter(url, fresh))
     if args.cases:
         wanted = {c.strip() for c in args.cases.split(",")}
-        cases = [c for c in cases if c.name in wanted or c.name == "anonymous item"]
+        cases = [c for c in cases if c.name in wanted or c.name in ("anonymous item", "bearer item")]
     workdir = Path(tempfile.mkdtemp(prefix="dragonhoard-bench-"))
 
-    env = dict(os.environ, DRAGONHOARD_DATABASE_URL=url, DRAGONHOARD_SECRET=SECRET)
-    app_port, hello_port = free_port(), free_port()
-    app_server = start([sys.executable, "-m", "pyramid.scripts.pserve",
-                        str(bench_ini(app_port, args.threads))], env, workdir / "app.log")
-    hello_server = start([sys.executable, "-m", "bench.hello", "--listen", f"127.0.0.1:{hello_port}",
-                          "--threads", str(args.threads)], env, workdir / "hello.log")
+    servers = Servers({"hello", *(name for case in cases for name in case.servers)}, url,
+                      args.threads, workdir)
     results: list[Result] = []
+    runs: dict[str, list[Measured]] = {}
     try:
-        wait_for(f"http://127.0.0.1:{app_port}/healthz")
-        wait_for(f"http://127.0.0.1:{hello_port}/")
-        base = f"http://127.0.0.1:{app_port}"
         files = {}
         for case in cases:
-            files[case.name] = workdir / f"{case.name.replace(' ', '_').replace('%', '')}.txt"
+            files[case.name] = workdir / f"{re.sub(r'[^A-Za-z0-9]+', '_', case.name)}.txt"
             files[case.name].write_text("\n".join(case.lines) + "\n")
-            first_use(base, case)
-        run_wrk(wrk, f"http://127.0.0.1:{hello_port}/", None, 2, args.connections, args.wrk_threads)
-        runs: dict[str, list[tuple[float, float, float, int]]] = {}
+            if case.warm:
+                first_use(servers.urls[case.servers[0]], case)
+        hello = servers.urls["hello"] + "/"
+        run_wrk(wrk, hello, None, 2, args.connections, args.wrk_threads)
         for round_number in range(args.rounds):
             # Interleaved rounds, so that a slow spell of the machine does not
             # land on one case only.
             runs.setdefault("hello", []).append(run_wrk(
-                wrk, f"http://127.0.0.1:{hello_port}/", None, args.seconds, args.connections,
-                args.wrk_threads))
+                wrk, hello, None, args.seconds, args.connections, args.wrk_threads))
             for case in cases:
+                seconds = min(case.seconds or args.seconds, args.seconds)
                 if round_number == 0:
-                    run_wrk(wrk, base, files[case.name], 2, args.connections, args.wrk_threads)
-                measured = run_wrk(wrk, base, files[case.name], args.seconds, args.connections,
-                                   args.wrk_threads)
+                    measure(wrk, servers, case, files[case.name], 2, args)
+                measured = measure(wrk, servers, case, files[case.name], seconds, args)
                 print(f"  round {round_number + 1}, {case.name}: {measured[0]:.0f} req/s", flush=True)
                 runs.setdefault(case.name, []).append(measured)
         for name in ["hello", *(case.name for case in cases)]:
@@ -356,19 +549,28 @@ def main(argv: list[str] | None = None) -> None:
                 statements=-1,
             ))
     finally:
-        stop(app_server)
-        stop(hello_server)
+        servers.stop()
 
     for result, case in zip(results[1:], cases, strict=True):
-        result.statements = statements_per_request(url, case)
+        if case.statements is not None:
+            result.statements = statements_per_request(url, case)
     anonymous = next(r for r in results if r.case == "anonymous item")
-    hello = results[0]
+    hello_result = results[0]
     for r in results[1:]:
         r.vs_anonymous = r.rps / anonymous.rps
-        r.vs_hello = r.rps / hello.rps
+        r.vs_hello = r.rps / hello_result.rps
     budgets = check_budgets(results) if not args.cases else []
+    remarks = notes(results)
+    touch_costs = measure_touches(url, args.touches)
     print()
     print_table(results, budgets)
+    print()
+    for remark in remarks:
+        print(remark)
+    print()
+    touches.print_results(touch_costs)
+    elapsed = time.monotonic() - began
+    print(f"\nThe whole run took {elapsed:.0f} s.")
     RESULTS.mkdir(parents=True, exist_ok=True)
     report = {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -378,9 +580,12 @@ def main(argv: list[str] | None = None) -> None:
         "rounds": {name: [dict(zip(("rps", "p50_ms", "p99_ms", "errors"), m, strict=True))
                           for m in measured] for name, measured in runs.items()},
         "budgets": budgets,
+        "notes": remarks,
+        "touches": touch_costs,
+        "elapsed_seconds": round(elapsed),
     }
     (RESULTS / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nWritten to {RESULTS / 'latest.json'}")
+    print(f"Written to {RESULTS / 'latest.json'}")
 
 
 if __name__ == "__main__":

@@ -158,20 +158,26 @@ class Waitress:
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 30) -> Waitress:
+        self.launch()
+        return self.wait_ready(timeout)
+
+    def launch(self) -> None:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "pyramid.scripts.pserve", str(self.ini)],
                 env=self._env, stdout=log, stderr=log, start_new_session=True, cwd=ROOT,
             )
+
+    def wait_ready(self, timeout: float = 30) -> Waitress:
+        """Until /healthz answers 200 (the process serves, the database answers)."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
+        while time.monotonic() < deadline and self.process.poll() is None:
             try:
                 if request(self.port, "GET", "/healthz", timeout=5).status == 200:
                     return self
             except OSError:
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)
         self.stop()
         raise RuntimeError(f"{self.ini.name} did not start:\n{self.log()}")
 
@@ -189,14 +195,35 @@ class Waitress:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
-def start_test_app(tmp_dir: Path, name: str, database_url: str, settings: dict[str, str],
-                   threads: int = 2) -> Waitress:
-    """A waitress process of the test settings on ``database_url``."""
+def app_process(tmp_dir: Path, name: str, database_url: str, settings: dict[str, str],
+             threads: int = 2) -> Waitress:
+    """A waitress process (not started) of the test settings on ``database_url``."""
     port = free_port()
     ini = tmp_dir / f"{name}.ini"
     ini.write_text(app_ini(port, settings, threads))
-    env = dict(os.environ, DRAGONHOARD_DATABASE_URL=database_url)
-    return Waitress(ini, port, env).start()
+    return Waitress(ini, port, dict(os.environ, DRAGONHOARD_DATABASE_URL=database_url))
+
+
+def production_process(tmp_dir: Path, name: str, env: dict[str, str], pooler: str = "none") -> Waitress:
+    """A waitress process (not started) of production.ini, its secrets in ``env``."""
+    port = free_port()
+    ini = tmp_dir / f"{name}.ini"
+    ini.write_text(production_ini(port, pooler))
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("DRAGONHOARD_")}
+    return Waitress(ini, port, dict(clean, **env))
+
+
+def start_all(processes: list[Waitress], timeout: float = 30) -> list[Waitress]:
+    """Launched together (each takes a second or two to import), then awaited."""
+    try:
+        for process in processes:
+            process.launch()
+        for process in processes:
+            process.wait_ready(timeout)
+    except BaseException:
+        stop_all(processes)
+        raise
+    return processes
 
 
 def stop_all(processes: list[Waitress]) -> None:

@@ -24,10 +24,11 @@ from sqlalchemy import func, select
 
 from dragonhoard import clock
 from dragonhoard.models import Treasure, get_engine
+from dragonhoard.settings import ConfigError, load_settings
 
 from .conftest import BASE_SETTINGS
 from .deploy_pgbouncer import SERVER_TIMEZONE, pgbouncer  # noqa: F401 - a fixture
-from .deploy_waitress import Cookies, Waitress, bearer, request, start_test_app, stop_all
+from .deploy_waitress import Cookies, app_process, bearer, request, start_all, stop_all
 from .factories import PASSWORD
 
 pytestmark = pytest.mark.scaleout
@@ -47,10 +48,8 @@ def bounced(database, pgbouncer, tmp_path_factory):  # noqa: F811
     """Two app processes through PgBouncer."""
     tmp = tmp_path_factory.mktemp("pgbouncer")
     url = pgbouncer.url(database.url)
-    started: list[Waitress] = []
+    started = start_all([app_process(tmp, name, url, SETTINGS, threads=4) for name in ("first", "second")])
     try:
-        for name in ("first", "second"):
-            started.append(start_test_app(tmp, name, url, SETTINGS, threads=4))
         yield tuple(started)
     finally:
         stop_all(started)
@@ -78,6 +77,17 @@ def test_the_server_connections_are_not_utc_and_no_startup_options_are_sent(data
     finally:
         engine.dispose()
         direct.dispose()
+
+
+@pytest.mark.parametrize("pooler, url, message", [
+    ("pgbouncr", "postgresql+psycopg://db/app", "dragonhoard.db.pooler must be one of none, pgbouncer"),
+    ("pgbouncer", "sqlite:///app.sqlite", "needs a PostgreSQL database URL"),
+])
+def test_the_pooler_setting_is_checked_at_start(pooler, url, message):
+    raw = dict(BASE_SETTINGS, **{"sqlalchemy.url": url, "dragonhoard.db.pooler": pooler})
+    with pytest.raises(ConfigError, match=message):
+        load_settings(raw)
+    assert load_settings(dict(raw, **{"dragonhoard.db.pooler": ""})).db_pooler == "none"
 
 
 def utc(value: str) -> datetime:

@@ -10,7 +10,7 @@ import pytest
 
 from .conftest import BASE_SETTINGS
 from .deploy_pgbouncer import pgbouncer  # noqa: F401 - a fixture
-from .deploy_waitress import Answer, Cookies, Waitress, bearer, start_test_app, stop_all
+from .deploy_waitress import Answer, Cookies, Waitress, app_process, bearer, start_all, stop_all
 from .deploy_waitress import request as http_request
 from .factories import PASSWORD
 
@@ -28,10 +28,8 @@ def processes(request, database, tmp_path_factory):
         bouncer = request.getfixturevalue("pgbouncer")
         url, settings = bouncer.url(database.url), dict(SETTINGS, **{"dragonhoard.db.pooler": "pgbouncer"})
     tmp = tmp_path_factory.mktemp(f"scaleout-{request.param}")
-    started: list[Waitress] = []
+    started = start_all([app_process(tmp, name, url, settings) for name in ("first", "second")])
     try:
-        for name in ("first", "second"):
-            started.append(start_test_app(tmp, name, url, settings))
         yield tuple(started)
     finally:
         stop_all(started)
