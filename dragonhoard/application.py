@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from .db import Dialect, dialect_for
@@ -57,8 +57,6 @@ def build(settings: Settings, raw: dict) -> Application:
     else:
         read_engine = get_engine(raw, ping_idle_seconds=ping, isolation_level="AUTOCOMMIT")
     outage = OutageLog()
-    for each in {engine, read_engine}:
-        event.listen(each, "connect", outage.connected)
     policy = SecurityPolicy([SOURCES[name](settings) for name in settings.auth_sources],
                             mfa_required=settings.mfa_required)
     return Application(

@@ -79,9 +79,17 @@ def bookkeeping_tween_factory(handler, registry):
         exc = getattr(request, "exception", None)
         if exc is None or not is_error_retryable(request, exc):
             _flush(request)
+        _database_answered(request, response)
         return response
 
     return bookkeeping_tween
+
+
+def _database_answered(request, response) -> None:
+    """A request that used the database and did not fail ends an outage."""
+    used = request.__dict__
+    if response.status_code < 500 and ("read_connection" in used or "dbsession" in used):
+        request.app.outage.answered()
 
 
 def _flush(request) -> None:

@@ -39,7 +39,7 @@ SELECT n, (n * 7) % 500 + 1, 'owner', now() FROM generate_series(1, 100) AS n;
 INSERT INTO treasures (owner_id, project_id, name, description, value, cool_factor, plundered_at,
                        is_published, created_at)
 SELECT n % 500 + 1, CASE WHEN n % 2 = 0 THEN n % 100 + 1 END, 'T' || n, '', n, n % 11, now(),
-       n % 3 = 0, now() - n * interval '1 second' FROM generate_series(1, 5000) AS n;
+       n % 20 = 0, now() - n * interval '1 second' FROM generate_series(1, 5000) AS n;
 INSERT INTO api_tokens (owner_id, name, token_hash, display_prefix, scopes, is_restricted,
                         allowed_networks, created_at)
 SELECT n % 500 + 1, 't' || n, md5(n::text) || md5((n + 1)::text), 'dhp_', '', false, '', now()

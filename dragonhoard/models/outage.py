@@ -2,9 +2,10 @@
 
 While the database is away every request answers 503; a warning for each
 would be hundreds of lines a second per process. The first failure of an
-outage is logged, the rest are counted, and the first new connection that
-succeeds logs the end with the count. A failure after a quiet minute counts
-as a new outage (a pool that was only busy never reconnects).
+outage is logged, the rest are counted, and the first request that the
+database answered again logs the end with the count (a new connection
+proves nothing: PgBouncer accepts them while PostgreSQL is down). A failure
+after a quiet minute counts as a new outage.
 """
 from __future__ import annotations
 
@@ -37,8 +38,8 @@ class OutageLog:
         if new:
             log.warning("database unavailable (%s): answering 503 until it is back", what)
 
-    def connected(self, *_args) -> None:
-        """The engines' ``connect`` event: a new connection succeeded."""
+    def answered(self) -> None:
+        """A request that used the database was answered without its failing."""
         if self._since is None:  # the usual case: no lock taken
             return
         with self._lock:
