@@ -5,12 +5,14 @@ serves again once the database is back."""
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 import webtest
 from sqlalchemy.engine import make_url
 
 from dragonhoard import application, main
+from dragonhoard.models import outage
 
 from .conftest import BASE_SETTINGS, CLIENT_ADDR
 from .factories import PASSWORD
@@ -37,7 +39,8 @@ def outage_lines(caplog) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.name == "dragonhoard.database"]
 
 
-def test_a_database_that_goes_away_and_comes_back(through_proxy, factory, caplog):
+def test_a_database_that_goes_away_and_comes_back(through_proxy, factory, caplog, monkeypatch):
+    monkeypatch.setattr(outage, "SETTLE_SECONDS", 0.2)
     testapp, proxy = through_proxy
     user = factory.user()
     csrf = login(testapp, user)
@@ -55,7 +58,9 @@ def test_a_database_that_goes_away_and_comes_back(through_proxy, factory, caplog
                              testapp.get("/healthz", status=503)):
                 assert response.headers["Retry-After"].isdigit()
         proxy.start(proxy.port)
-        testapp.get("/healthz", status=200)
+        testapp.get("/healthz", status=200)  # too soon after the last failure to end it
+        assert len(outage_lines(caplog)) == 1
+        time.sleep(0.3)
         testapp.post_json("/api/treasures", {"name": "After"}, headers=headers, status=201)
     lines = outage_lines(caplog)
     assert len(lines) == 2, lines

@@ -3,9 +3,10 @@
 While the database is away every request answers 503; a warning for each
 would be hundreds of lines a second per process. The first failure of an
 outage is logged, the rest are counted, and the first request that the
-database answered again logs the end with the count (a new connection
-proves nothing: PgBouncer accepts them while PostgreSQL is down). A failure
-after a quiet minute counts as a new outage.
+database answered again, once failures have stopped for a moment, logs the
+end with the count (a new connection proves nothing: PgBouncer accepts them
+while PostgreSQL is down). A failure after a quiet minute counts as a new
+outage.
 """
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ log = logging.getLogger("dragonhoard.database")
 
 #: A failure this long after the previous one starts a new outage.
 QUIET_SECONDS = 60.0
+#: An answer ends an outage only this long after its last failure: while a
+#: server goes down (or comes back) answers and failures interleave.
+SETTLE_SECONDS = 1.0
 
 
 class OutageLog:
@@ -44,6 +48,8 @@ class OutageLog:
             return
         with self._lock:
             since, refused = self._since, self._refused
+            if since is None or time.monotonic() - self._last < SETTLE_SECONDS:
+                return
             self._since, self._refused = None, 0
         if since is not None:
             log.warning("database available again after %.0f s (%d answers were 503)",
