@@ -306,6 +306,7 @@ def integrity_error(exc, request):
 @exception_view_config(OperationalError)
 @exception_view_config(PoolTimeoutError)
 @exception_view_config(psycopg.OperationalError)
+@exception_view_config(psycopg.InternalError)
 @exception_view_config(sqlite3.OperationalError)
 def database_unavailable(exc, request):
     request.app.outage.failed(exc.__class__.__name__)
@@ -318,6 +319,9 @@ def drop_request_connection(request) -> None:
     connections: its own is not to be trusted either. Invalidated, it is not
     rolled back when pyramid_tm aborts the transaction after this view (a
     rollback on a dead connection fails, with a traceback in the log)."""
+    read = request.__dict__.get("read_connection")
+    if read is not None:
+        read.invalidate()
     session = request.__dict__.get("dbsession")
     if session is None or not session.in_transaction():
         return
@@ -329,7 +333,9 @@ def drop_request_connection(request) -> None:
 
 @exception_view_config(DBAPIError)
 def database_error(exc, request):
-    if exc.connection_invalidated:
+    # psycopg's InternalError: the connection's protocol went astray (a
+    # server shutting down mid-statement), not a refusal of the request.
+    if exc.connection_invalidated or isinstance(exc.orig, psycopg.InternalError):
         return database_unavailable(exc, request)
     return server_error(exc, request)
 
