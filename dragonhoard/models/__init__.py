@@ -26,6 +26,14 @@ from .mfa import (
     WebAuthnChallenge,
     WebAuthnCredential,
 )
+from .oauth import (
+    OAuthApp,
+    OAuthCode,
+    OAuthDeviceCode,
+    OAuthGrant,
+    OAuthGrantProject,
+    OAuthRefreshToken,
+)
 from .project import ROLES, Membership, Project, roles_at_least
 from .throttle import ThrottleHit
 from .token import ApiToken, ApiTokenProject
@@ -42,6 +50,12 @@ __all__ = [
     "Base",
     "LoginSession",
     "Membership",
+    "OAuthApp",
+    "OAuthCode",
+    "OAuthDeviceCode",
+    "OAuthGrant",
+    "OAuthGrantProject",
+    "OAuthRefreshToken",
     "PendingLogin",
     "Project",
     "RecoveryCode",

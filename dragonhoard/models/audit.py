@@ -46,6 +46,15 @@ class EventKind(StrEnum):
     MFA_RECOVERY_USED = "mfa:recovery_used"
     MFA_FAILURE = "mfa:failure"
     MFA_RESET = "mfa:reset"
+    OAUTH_APP_CREATED = "oauth:app_created"
+    OAUTH_APP_DELETED = "oauth:app_deleted"
+    #: Name, homepage, redirect URIs changed (not a DESIGN kind of its own:
+    #: ``oauth:app_created``'s sibling, so that every app change is logged).
+    OAUTH_APP_CHANGED = "oauth:app_changed"
+    OAUTH_SECRET_ROTATED = "oauth:secret_rotated"
+    OAUTH_GRANTED = "oauth:granted"
+    OAUTH_REVOKED = "oauth:revoked"
+    OAUTH_REFRESH_REUSED = "oauth:refresh_reused"
 
 
 EVENT_KINDS = tuple(kind.value for kind in EventKind)

@@ -10,10 +10,14 @@ from .meta import Base, UTCDateTime
 
 
 class ApiToken(Base):
-    """A personal access token. Only the SHA-256 of the secret is stored."""
+    """A personal access token, or an OAuth access token (``grant_id`` set).
+    Only the SHA-256 of the secret is stored."""
 
     __tablename__ = "api_tokens"
-    __table_args__ = (Index("ix_api_tokens_owner_id", "owner_id"),)
+    __table_args__ = (
+        Index("ix_api_tokens_owner_id", "owner_id"),
+        Index("ix_api_tokens_grant_id", "grant_id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -34,6 +38,12 @@ class ApiToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     rotated_from: Mapped[int | None] = mapped_column(
         ForeignKey("api_tokens.id", ondelete="SET NULL"), nullable=True
+    )
+
+    # Set for an OAuth access token (``dho_``): the grant it was issued under.
+    # Personal access tokens have none.
+    grant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("oauth_grants.id", ondelete="CASCADE"), nullable=True
     )
 
     owner = relationship("User")

@@ -281,9 +281,13 @@ def totp_enrolment_answer(enrolment: Any) -> dict:
 
 
 def me_answer(identity: Any) -> dict:
-    """Who is calling, how, and with which scopes (the email only with ``user:read``)."""
-    return {
+    """Who is calling, how, and with which scopes (the email only with
+    ``user:read``); an OAuth token names its app."""
+    answer = {
         "user": user_answer(identity, with_email="user:read" in identity.scopes),
         "auth": identity.via,
         "scopes": sorted(identity.scopes),
     }
+    if identity.via == "oauth":
+        answer["app"] = {"id": identity.token.app_id, "name": identity.token.app_name}
+    return answer

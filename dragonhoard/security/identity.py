@@ -16,6 +16,9 @@ class TokenCredential:
     scopes: frozenset[str]
     is_restricted: bool
     expires_at: datetime | None
+    #: The app an OAuth access token was issued to (None: a personal token).
+    app_id: int | None = None
+    app_name: str | None = None
 
 
 @dataclass(slots=True)
@@ -53,7 +56,10 @@ class Identity:
 
     @property
     def via(self) -> str:
-        return "token" if self.token is not None else "session"
+        """``session``, ``token`` (personal access token) or ``oauth``."""
+        if self.token is None:
+            return "session"
+        return "token" if self.token.app_id is None else "oauth"
 
     @property
     def scopes(self) -> frozenset[str]:

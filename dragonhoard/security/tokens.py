@@ -1,7 +1,9 @@
-"""Personal access tokens: format, checksum, hashing (DESIGN section 3).
+"""Token formats, checksum, hashing (DESIGN sections 3 and 15).
 
-``dhp_`` + 40 random base62 characters + 6 base62 characters of CRC32 over
-the random part: 50 characters. The checksum lets a typo, or a string that
+A prefix + 40 random base62 characters + 6 base62 characters of CRC32 over
+the random part: 50 characters. ``dhp_`` personal access tokens, ``dho_``
+OAuth access tokens, ``dhr_`` OAuth refresh tokens, ``dhs_`` OAuth client
+secrets. The checksum lets a typo, or a string that
 only looks like a token, be refused without touching the database, and lets
 secret scanners recognise real tokens.
 """
@@ -13,6 +15,11 @@ import zlib
 from datetime import timedelta
 
 PREFIX = "dhp_"
+OAUTH_ACCESS_PREFIX = "dho_"
+OAUTH_REFRESH_PREFIX = "dhr_"
+CLIENT_SECRET_PREFIX = "dhs_"
+#: What a bearer credential may be: a personal or an OAuth access token.
+BEARER_PREFIXES = (PREFIX, OAUTH_ACCESS_PREFIX)
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 RANDOM_LENGTH = 40
 CHECKSUM_LENGTH = 6
@@ -43,17 +50,18 @@ def checksum(random_part: str) -> str:
     return base62(zlib.crc32(random_part.encode("ascii")), CHECKSUM_LENGTH)
 
 
-def generate() -> str:
+def generate(prefix: str = PREFIX) -> str:
     """A new token, about 238 bits of randomness from ``secrets``."""
     random_part = "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_LENGTH))
-    return PREFIX + random_part + checksum(random_part)
+    return prefix + random_part + checksum(random_part)
 
 
-def is_well_formed(token: str) -> bool:
-    """Right prefix, length, alphabet and checksum: worth a database look-up."""
-    if len(token) != TOKEN_LENGTH or not token.startswith(PREFIX):
+def is_well_formed(token: str, prefixes: str | tuple[str, ...] = PREFIX) -> bool:
+    """Right prefix, length, alphabet and checksum: worth a database look-up.
+    (Every prefix is four characters long.)"""
+    if len(token) != TOKEN_LENGTH or not token.startswith(prefixes):
         return False
-    body = token[len(PREFIX):]
+    body = token[4:]
     if not _ALPHABET_SET.issuperset(body):
         return False
     random_part, check = body[:RANDOM_LENGTH], body[RANDOM_LENGTH:]

@@ -224,7 +224,8 @@ def create_token(dbsession: Session, events: Bookkeeping, owner: User, request: 
 
 def owned_token(dbsession: Session, owner_id: int, token_id: int) -> ApiToken | None:
     return dbsession.scalars(
-        select(ApiToken).where(ApiToken.id == token_id, ApiToken.owner_id == owner_id)
+        select(ApiToken).where(ApiToken.id == token_id, ApiToken.owner_id == owner_id,
+                               ApiToken.grant_id.is_(None))
     ).first()
 
 
@@ -330,8 +331,10 @@ def revoke_token(events: Bookkeeping, token: ApiToken, *, by: str | None = None)
 
 
 def revoke_leaked(dbsession: Session, events: Bookkeeping, reported: list[str]) -> list[ApiToken]:
-    """Revoke every live token among ``reported``; the tokens revoked."""
-    hashes = {tokens.hash_token(value) for value in reported if tokens.is_well_formed(value)}
+    """Revoke every live token among ``reported``, OAuth access tokens too;
+    the tokens revoked."""
+    hashes = {tokens.hash_token(value) for value in reported
+              if tokens.is_well_formed(value, tokens.BEARER_PREFIXES)}
     if not hashes:
         return []
     now = clock.now()
@@ -351,11 +354,12 @@ def revoke_leaked(dbsession: Session, events: Bookkeeping, reported: list[str]) 
 
 def list_tokens(dbsession: Session, owner_id: int, *, page: int = 1,
                 per_page: int = 100) -> tuple[list[ApiToken], int]:
-    """The owner's tokens that have not been pruned (revoked and expired ones
-    included), newest first, and how many there are."""
+    """The owner's personal tokens that have not been pruned (revoked and
+    expired ones included), newest first, and how many there are. (OAuth
+    access tokens are the apps' business: /account/apps lists their grants.)"""
     query = (
         select(ApiToken)
-        .where(ApiToken.owner_id == owner_id)
+        .where(ApiToken.owner_id == owner_id, ApiToken.grant_id.is_(None))
         .options(selectinload(ApiToken.project_links).selectinload(ApiTokenProject.project))
         .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
     )

@@ -68,7 +68,7 @@ def test_a_statement_is_compiled_once_per_dialect():
 # -- rows ------------------------------------------------------------------
 
 RAW_TOKEN = (1, 2, "ci", "treasure:read", 1, "", "2026-12-08 12:30:00.000000", None, None,
-             "smaug", "s@example.com", 0, 1, "2026-01-01 00:00:00.000000", 0)
+             "smaug", "s@example.com", 0, 1, "2026-01-01 00:00:00.000000", 0, None, None)
 
 
 def test_sqlite_rows_decode_timestamps_and_booleans():
@@ -82,8 +82,9 @@ def test_sqlite_rows_decode_timestamps_and_booleans():
 def test_postgresql_rows_come_back_in_utc_whatever_the_session_zone():
     kolkata = timezone(timedelta(hours=5, minutes=30))
     raw = (1, 2, "ci", "", True, "", NOW.astimezone(kolkata), None, None, "smaug", "s@x", False,
-           True, NOW, False)
+           True, NOW, False, 7, "Organizer")
     row = decode_with(TokenRow, PostgresDialect())(raw)
+    assert row.app_id == 7 and row.app_name == "Organizer"
     assert row.expires_at == NOW and row.expires_at.tzinfo is UTC
     assert row.user_created_at is NOW  # already UTC: untouched
     assert row.is_restricted is True

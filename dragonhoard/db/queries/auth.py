@@ -23,6 +23,9 @@ class TokenRow(NamedTuple):
     is_active: bool
     user_created_at: datetime
     mfa_enabled: bool
+    #: An OAuth access token's app (None for a personal token).
+    app_id: int | None
+    app_name: str | None
 
 
 class SessionRow(NamedTuple):
@@ -46,8 +49,11 @@ TOKEN_BY_HASH = SQLStatement(
     """
     SELECT t.id, t.owner_id, t.name, t.scopes, t.is_restricted, t.allowed_networks,
            t.expires_at, t.revoked_at, t.last_used_at,
-           u.username, u.email, u.is_admin, u.is_active, u.created_at, u.mfa_enabled
+           u.username, u.email, u.is_admin, u.is_active, u.created_at, u.mfa_enabled,
+           a.id, a.name
     FROM api_tokens t JOIN users u ON u.id = t.owner_id
+    LEFT JOIN oauth_grants g ON g.id = t.grant_id
+    LEFT JOIN oauth_apps a ON a.id = g.app_id
     WHERE t.token_hash = :token_hash
     """,
     TokenRow,

@@ -1,4 +1,5 @@
-"""``Authorization: Bearer <personal access token>`` (RFC 6750, DESIGN section 6)."""
+"""``Authorization: Bearer <token>``: a personal access token or an OAuth
+access token, found by the same statement (RFC 6750, DESIGN sections 6 and 15)."""
 from __future__ import annotations
 
 import re
@@ -39,7 +40,7 @@ class BearerSource:
         credential = header[len(scheme) + 1:]
         if header[len(scheme):len(scheme) + 1] != " " or not B64TOKEN.fullmatch(credential):
             return MALFORMED
-        if not tokens.is_well_formed(credential):
+        if not tokens.is_well_formed(credential, tokens.BEARER_PREFIXES):
             return MISTYPED
         row = request.hot.token(tokens.hash_token(credential))
         if row is None:
@@ -68,5 +69,7 @@ class BearerSource:
                 scopes=frozenset(row.scopes.split()),
                 is_restricted=row.is_restricted,
                 expires_at=expires_at,
+                app_id=row.app_id,
+                app_name=row.app_name,
             ),
         )
