@@ -16,7 +16,7 @@ from urllib.parse import unquote_to_bytes
 
 from pyramid_retry import RetryableExecutionPolicy
 
-from .request import SAFE_METHODS
+from .request import needs_transaction
 from .responses import json_error
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 def attempts_for(request) -> int | None:
     """Safe methods run without a transaction, so nothing of theirs can be
     retried: one attempt, and no copy of the body kept for another."""
-    return 1 if request.method in SAFE_METHODS else None
+    return None if needs_transaction(request) else 1
 
 
 def body_size(environ) -> int:

@@ -27,15 +27,24 @@ if TYPE_CHECKING:
     from .settings import Settings
 
 SAFE_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
+#: What OAuth apps (programs, not browsers) call: JSON answers only.
+OAUTH_APP_PATHS = frozenset(("/oauth/token", "/oauth/revoke", "/oauth/introspect",
+                             "/oauth/device_authorization",
+                             "/.well-known/oauth-authorization-server"))
+#: A GET that writes: the authorization endpoint issues a code at once for
+#: a consent the user gave before (DESIGN section 15).
+WRITING_GETS = frozenset(("/oauth/authorize",))
 
 
 def needs_transaction(request) -> bool:
-    """pyramid_tm's ``tm.activate_hook``: only unsafe methods get a transaction.
+    """pyramid_tm's ``tm.activate_hook``: only unsafe methods (and the
+    :data:`WRITING_GETS`) get a transaction.
 
     Safe methods must not write; they read without BEGIN/COMMIT and without
     the transaction machinery (docs/architecture.md, "Speed").
     """
-    return request.method not in SAFE_METHODS
+    method = request.method
+    return method not in SAFE_METHODS or (method == "GET" and request.path_info in WRITING_GETS)
 
 
 class Request(PyramidRequest):
@@ -66,7 +75,9 @@ class Request(PyramidRequest):
 
     @property
     def is_api(self) -> bool:
-        return self.path_info.startswith("/api/") or self.path_info == "/api"
+        """Answers in JSON: the JSON API, and the endpoints OAuth apps call."""
+        path = self.path_info
+        return path.startswith("/api/") or path == "/api" or path in OAUTH_APP_PATHS
 
     @reify
     def read_connection(self) -> Connection:
@@ -86,7 +97,7 @@ class Request(PyramidRequest):
         or COMMIT, and is closed when the request ends.
         """
         app = self.app
-        if self.method not in SAFE_METHODS:
+        if needs_transaction(self):
             return app.session_factory(info={"request": self})
         session = app.read_session_factory(bind=self.read_connection, info={"request": self})
         self.add_finished_callback(lambda _request: session.close())
@@ -98,7 +109,7 @@ class Request(PyramidRequest):
         connection: a safe request's read connection, or an unsafe one's
         session connection, so that what it reads and what it writes are one
         transaction."""
-        if self.method in SAFE_METHODS:
+        if not needs_transaction(self):
             return FastPath(lambda: self.read_connection.connection, self.app.dialect)
         return FastPath(lambda: self.dbsession.connection().connection, self.app.dialect)
 
@@ -106,7 +117,7 @@ class Request(PyramidRequest):
     def touch_path(self) -> FastPath:
         """Where the last-used times are written: outside any transaction, on
         a safe request's own read connection, else on one of the read pool's."""
-        if self.method in SAFE_METHODS:
+        if not needs_transaction(self):
             return self.hot
         return FastPath(lambda: self.read_connection.connection, self.app.dialect)
 

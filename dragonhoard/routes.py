@@ -103,6 +103,30 @@ def includeme(config) -> None:
     config.add_route("admin.user.admin", r"/admin/users/{id:[0-9]+}/admin")
     config.add_route("admin.user.mfa", r"/admin/users/{id:[0-9]+}/mfa")
 
+    # OAuth apps (DESIGN section 15). The endpoints apps call carry the app's
+    # own credentials, which the security policy must not read as a user's.
+    app_calls = answered_first(root_factory, credentials=False)
+    config.add_route("oauth.token", "/oauth/token", factory=app_calls)
+    config.add_route("oauth.revoke", "/oauth/revoke", factory=app_calls)
+    config.add_route("oauth.introspect", "/oauth/introspect", factory=app_calls)
+    config.add_route("oauth.device_authorization", "/oauth/device_authorization", factory=app_calls)
+    config.add_route("oauth.metadata", "/.well-known/oauth-authorization-server")
+    config.add_route("oauth.authorize", "/oauth/authorize")
+    config.add_route("device", "/device")
+    config.add_route("device.done", "/device/done")
+    # The apps a user registered, and those they authorized.
+    config.add_route("api.apps", "/api/apps")
+    config.add_route("api.app", r"/api/apps/{id:[0-9]+}")
+    config.add_route("api.app.secret", r"/api/apps/{id:[0-9]+}/secret")
+    config.add_route("api.account.apps", "/api/account/apps")
+    config.add_route("api.account.app", r"/api/account/apps/{id:[0-9]+}")
+    config.add_route("apps", "/apps")
+    config.add_route("app.page", r"/apps/{id:[0-9]+}")
+    config.add_route("app.secret", r"/apps/{id:[0-9]+}/secret")
+    config.add_route("app.delete", r"/apps/{id:[0-9]+}/delete")
+    config.add_route("account.apps", "/account/apps")
+    config.add_route("account.app.revoke", r"/account/apps/{id:[0-9]+}/revoke")
+
 
 def add_read_routes(config, name: str, pattern: str, factory: str | None, writes: str) -> None:
     """``name`` for GET and HEAD, ``name.<writes>`` for the other methods.
@@ -125,6 +149,7 @@ SESSION_VIEWS = (
     ".views.api.sessions",
     ".views.api.events",
     ".views.api.tokens",
+    ".views.oauth",
     ".views.pages",
 )
 ALWAYS_VIEWS = (

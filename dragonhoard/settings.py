@@ -54,6 +54,8 @@ class Settings:
     #: The WebAuthn relying party: its id (a host name) and the origins ceremonies run on.
     webauthn_rp_id: str = "localhost"
     webauthn_origins: tuple[str, ...] = ("http://localhost:6543",)
+    #: ``dragonhoard.oauth.access_seconds``: an OAuth access token's lifetime.
+    oauth_access_seconds: int = 3600
 
     @property
     def session_cookie_name(self) -> str:
@@ -178,6 +180,7 @@ def load_settings(raw: Mapping[str, Any]) -> Settings:
         mfa_required=mfa_required,
         webauthn_rp_id=rp_id,
         webauthn_origins=origins,
+        oauth_access_seconds=_int(raw, "dragonhoard.oauth.access_seconds", 3600, 60),
     )
     if production and not settings.cookie_secure:
         raise ConfigError("dragonhoard.cookie_secure cannot be false in production")

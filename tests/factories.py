@@ -15,6 +15,7 @@ from dragonhoard.models import (
     AuditEvent,
     LoginSession,
     Membership,
+    OAuthApp,
     Project,
     ThrottleHit,
     Treasure,
@@ -102,6 +103,19 @@ class Factory:
         for project in projects or ():
             self._save(ApiTokenProject(token_id=row.id, project_id=project.id))
         return row, secret
+
+    def oauth_app(self, owner: User, *, confidential: bool = True, name: str | None = None,
+                  redirect_uris=("http://127.0.0.1:8765/callback",),
+                  homepage: str = "https://organizer.example") -> tuple[OAuthApp, str | None]:
+        """A registered OAuth app and its client secret (None: a public app)."""
+        secret = tokens.generate(tokens.CLIENT_SECRET_PREFIX) if confidential else None
+        app = self._save(OAuthApp(
+            owner_id=owner.id, client_id=f"dhc_test{next(_numbers):020d}",
+            name=name or f"Organizer {next(_numbers)}", homepage=homepage,
+            redirect_uris="\n".join(redirect_uris), confidential=confidential,
+            secret_hash=tokens.hash_token(secret) if secret else None,
+        ))
+        return app, secret
 
     def login_session(self, user: User, *, created_at: datetime | None = None,
                       lifetime: timedelta = timedelta(days=14), **kw) -> tuple[LoginSession, str]:

@@ -117,15 +117,19 @@ def unauthenticated_answer(request):
     return error_answer(request, 401, headers={"WWW-Authenticate": CHALLENGE})
 
 
-def answered_first(factory: Callable) -> Callable:
+def answered_first(factory: Callable, *, credentials: bool = True) -> Callable:
     """A route's resource factory, behind the answers that come before any row
     is loaded: a refused credential (400/401, needs no database) and a method
-    the route does not answer (405, whether or not the row exists)."""
+    the route does not answer (405, whether or not the row exists).
+
+    ``credentials=False``: the route's ``Authorization`` header is no user's
+    credential (an OAuth app's, RFC 6749 section 2.3.1), and is not read.
+    """
 
     def load_context(request):
         route = request.matched_route
         if route is not None:
-            outcome = request.policy.authenticate(request)
+            outcome = request.policy.authenticate(request) if credentials else None
             if isinstance(outcome, Refusal):
                 raise HTTPForbidden(result=CredentialRefused(outcome))
             methods = allowed_methods(request, route.name)
