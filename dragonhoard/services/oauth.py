@@ -193,6 +193,14 @@ def authorized_apps(dbsession: Session, user_id: int) -> list[AuthorizedApp]:
     return listed
 
 
+def _locked(dbsession: Session, model, row_id: int):
+    """The row ``row_id`` read again once locked (None: deleted meanwhile,
+    with a grant another request revoked)."""
+    lock_row(dbsession, model, row_id)
+    return dbsession.scalars(select(model).where(model.id == row_id)
+                             .execution_options(populate_existing=True)).first()
+
+
 # -- authorization codes -----------------------------------------------------
 
 
@@ -214,10 +222,10 @@ def redeem_code(dbsession: Session, events: Bookkeeping, app: OAuthApp,
         select(OAuthCode).join(OAuthGrant).where(OAuthCode.code_hash == sha256(code),
                                                   OAuthGrant.app_id == app.id)
     ).first()
+    if found is not None:
+        found = _locked(dbsession, OAuthCode, found.id)
     if found is None:
         return None
-    lock_row(dbsession, OAuthCode, found.id)
-    dbsession.refresh(found)
     now = clock.now()
     if found.used_at is not None:
         revoke_grant(dbsession, events, found.grant, reason="code_reused")
@@ -284,10 +292,10 @@ def use_refresh_token(dbsession: Session, events: Bookkeeping, app: OAuthApp,
         .where(OAuthRefreshToken.token_hash == tokens.hash_token(secret),
                OAuthGrant.app_id == app.id)
     ).first()
+    if found is not None:
+        found = _locked(dbsession, OAuthRefreshToken, found.id)
     if found is None:
         return None
-    lock_row(dbsession, OAuthRefreshToken, found.id)
-    dbsession.refresh(found)
     now = clock.now()
     if found.used_at is not None:
         if now - found.used_at <= REFRESH_GRACE and found.replay_answer:
@@ -361,9 +369,8 @@ def decide_device_code(dbsession: Session, device: OAuthDeviceCode,
                        grant: OAuthGrant | None) -> bool:
     """Approve (with the grant the user just gave) or deny (None) a pending
     device authorization; False when it was decided or expired meanwhile."""
-    lock_row(dbsession, OAuthDeviceCode, device.id)
-    dbsession.refresh(device)
-    if device.status != "pending" or device.expires_at <= clock.now():
+    device = _locked(dbsession, OAuthDeviceCode, device.id)
+    if device is None or device.status != "pending" or device.expires_at <= clock.now():
         return False
     device.status = "approved" if grant is not None else "denied"
     device.grant_id = grant.id if grant is not None else None
@@ -388,10 +395,10 @@ def poll_device_code(dbsession: Session, app: OAuthApp, device_code: str) -> Pol
         select(OAuthDeviceCode).where(OAuthDeviceCode.device_code_hash == sha256(device_code),
                                       OAuthDeviceCode.app_id == app.id)
     ).first()
+    if found is not None:
+        found = _locked(dbsession, OAuthDeviceCode, found.id)
     if found is None:
         return Poll("invalid")
-    lock_row(dbsession, OAuthDeviceCode, found.id)
-    dbsession.refresh(found)
     now = clock.now()
     if found.status == "used":
         return Poll("invalid")

@@ -123,11 +123,10 @@ REQUEST_FIELDS = ("response_type", "client_id", "redirect_uri", "scope", "state"
 
 def consent_values(request, user: User, app: OAuthApp, requested: list[str]) -> dict:
     """What the consent form shows: the app, the scopes it asks for (with
-    their sentences; those this user cannot give are named apart), and the
-    user's projects, with the choices of the grant they gave before."""
+    their sentences, all checked; those this user cannot give are named
+    apart), and the user's projects, as the grant given before chose them."""
     grantable = grants.grantable_scopes(user, requested)
     previous = grants.grant_for(request.dbsession, user.id, app.id)
-    chosen = set(previous.scope_list) if previous is not None else set(grantable)
     projects = grants.member_projects(request.dbsession, user.id)
     if previous is not None and previous.is_restricted:
         linked = {link.project_id for link in previous.project_links}
@@ -136,7 +135,7 @@ def consent_values(request, user: User, app: OAuthApp, requested: list[str]) -> 
         linked, mode = set(), "all"
     return {
         "app": app,
-        "scopes": [(scope, SCOPES[scope], scope in chosen or previous is None) for scope in grantable],
+        "scopes": [(scope, SCOPES[scope], True) for scope in grantable],
         "refused_scopes": [scope for scope in requested if scope not in grantable],
         "projects": [(project, project.id in linked) for project in projects],
         "project_mode": mode,

@@ -95,7 +95,7 @@ class Validator(RequestValidator):
         """A public app names itself; a confidential one must authenticate.
         Introspection is for an app's resource servers: never public."""
         app = self._app(client_id)
-        if app is None or app.confidential or getattr(self.http, "oauth_endpoint", "") == "introspect":
+        if app is None or app.confidential or getattr(self.http, "oauth_endpoint", "") == "introspection":
             return False
         request.client = self.client = app
         return True
