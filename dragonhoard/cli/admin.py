@@ -124,7 +124,8 @@ def prune_command(env: Environment, args) -> None:
         )
     print(f"Deleted {counts['tokens']} tokens, {counts['sessions']} sessions and "
           f"{counts['counters']} throttle counters. Deleted {counts['ceremonies']} expired"
-          " WebAuthn challenges and pending logins.")
+          f" WebAuthn challenges and pending logins, and {counts['oauth']} spent OAuth codes"
+          " and refresh tokens.")
 
 
 def reset_mfa_command(env: Environment, args) -> None:

@@ -20,6 +20,9 @@ from ..models import (
     EventKind,
     LoginSession,
     Membership,
+    OAuthCode,
+    OAuthDeviceCode,
+    OAuthRefreshToken,
     PendingLogin,
     Project,
     ThrottleHit,
@@ -369,8 +372,9 @@ def list_tokens(dbsession: Session, owner_id: int, *, page: int = 1,
 def prune(dbsession: Session, *, older_than_days: int, throttle_window_seconds: int,
           session_idle_seconds: int) -> dict[str, int]:
     """Delete tokens and sessions revoked or expired more than ``older_than_days``
-    ago, throttle hits past their window, and WebAuthn challenges and pending
-    logins past their five minutes. Security-log events stay."""
+    ago, throttle hits past their window, WebAuthn challenges and pending
+    logins past their five minutes, and OAuth codes and refresh tokens done
+    with before the cutoff. Security-log events stay."""
     now = clock.now()
     cutoff = now - timedelta(days=older_than_days)
     tokens_deleted = dbsession.execute(
@@ -394,6 +398,14 @@ def prune(dbsession: Session, *, older_than_days: int, throttle_window_seconds: 
         dbsession.execute(delete(WebAuthnChallenge).where(WebAuthnChallenge.expires_at <= now)).rowcount
         + dbsession.execute(delete(PendingLogin).where(PendingLogin.expires_at <= now)).rowcount
     )
+    # OAuth: codes and device codes past their minutes, refresh tokens used
+    # or expired before the cutoff (one used since stays, to catch its replay).
+    oauth_deleted = (
+        dbsession.execute(delete(OAuthCode).where(OAuthCode.expires_at < cutoff)).rowcount
+        + dbsession.execute(delete(OAuthDeviceCode).where(OAuthDeviceCode.expires_at < cutoff)).rowcount
+        + dbsession.execute(delete(OAuthRefreshToken).where(
+            or_(OAuthRefreshToken.used_at < cutoff, OAuthRefreshToken.expires_at < cutoff))).rowcount
+    )
     return {"tokens": tokens_deleted, "sessions": sessions_deleted, "counters": counters_deleted,
-            "ceremonies": ceremonies_deleted}
+            "ceremonies": ceremonies_deleted, "oauth": oauth_deleted}
 

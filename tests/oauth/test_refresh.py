@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from dragonhoard.models import AuditEvent, OAuthGrant, OAuthRefreshToken
+from dragonhoard.services.tokens import prune
 
 from ..helpers import bearer
 from .flows import refresh, tokens_for
@@ -101,3 +102,17 @@ def test_access_tokens_live_as_long_as_the_setting_says(clock, make_testapp, fac
     # The refresh token outlives it.
     refreshed = refresh(testapp, app, secret, body["refresh_token"]).json
     testapp.get("/api/me", headers=bearer(refreshed["access_token"]), status=200)
+
+
+def test_prune_deletes_what_is_spent(granted, testapp, clock, dbsession):
+    _user, app, secret, first = granted
+    refresh(testapp, app, secret, first["refresh_token"])
+    counts = prune(dbsession, older_than_days=1, throttle_window_seconds=900,
+                   session_idle_seconds=3600)
+    assert counts["oauth"] == 0  # the used refresh token stays a while, to catch a replay
+    clock.advance(days=31)
+    counts = prune(dbsession, older_than_days=0, throttle_window_seconds=900,
+                   session_idle_seconds=3600)
+    dbsession.commit()
+    assert counts["oauth"] == 3  # the code and both refresh tokens
+    assert dbsession.scalars(select(OAuthRefreshToken)).all() == []
