@@ -243,6 +243,9 @@ def statements_per_request(database_url: str, case: Case, samples: int = 20) -> 
         "dragonhoard.environment": "production",
         "dragonhoard.secret": SECRET,
         "tm.annotate_user": "false",
+        # Production refuses an http origin (DESIGN section 14).
+        "dragonhoard.webauthn.rp_id": "localhost",
+        "dragonhoard.webauthn.origin": "https://localhost",
     }
     app = make_dragonhoard({}, **settings)
     client = webtest.TestApp(app, extra_environ={"REMOTE_ADDR": "127.0.0.1",

@@ -11,6 +11,7 @@ from pyramid_retry import is_error_retryable
 
 from . import application, clock
 from .security.identity import Identity
+from .security.oauth.csp import ENVIRON_KEY as FORM_ACTION_KEY
 from .security.tokens import EXPIRY_NOTICE
 
 # No inline script or style anywhere: every page's JavaScript is a file.
@@ -42,7 +43,12 @@ def security_headers_tween_factory(handler, registry):
         if (response.content_type or "").startswith("text/html"):
             # Pages, and the API's one page (/api/docs), alike.
             # Every page is for one visitor (a CSRF token at least): not for caches.
-            added.append(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
+            csp = CONTENT_SECURITY_POLICY
+            form_targets = request.environ.get(FORM_ACTION_KEY)
+            if form_targets:
+                csp = csp.replace("form-action 'self'",
+                                  "form-action 'self' " + " ".join(dict.fromkeys(form_targets)))
+            added.append(("Content-Security-Policy", csp))
             added.append(("X-Frame-Options", "DENY"))
             headers["Cache-Control"] = "no-store"
         response.headerlist.extend(added)

@@ -21,6 +21,7 @@ from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
 from ..models import OAuthApp, User
+from ..security.oauth.csp import allow_form_redirect
 from ..security.oauth.server import as_oauthlib, client_used_basic, endpoints_for, metadata
 from ..security.permissions import SCOPES, Permission
 from ..services import oauth as grants
@@ -194,6 +195,7 @@ def authorize(request):
         scopes = [scope for scope in grant.scope_list if scope in set(requested)]
         return _issue_code(request, found, call, grant, scopes, user)
     fields = {name: request.GET.get(name, "") for name in REQUEST_FIELDS}
+    allow_form_redirect(request, oauth.redirect_uri)
     return render_form(request, "oauth_authorize.jinja2", fields=fields,
                        action=request.route_path("oauth.authorize"),
                        **consent_values(request, user, app, requested))

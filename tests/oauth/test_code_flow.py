@@ -3,6 +3,7 @@ section 4.1, RFC 7636, OAuth 2.1), through HTTP as an app and its user."""
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import select
@@ -315,3 +316,18 @@ def test_an_oauth_bearer_item_get_costs_two_statements(testapp, world, statement
     with statement_log(testapp.app) as log:
         testapp.get("/api/me", headers=bearer(access), status=200)
     assert log.count == 1, log.statements
+
+
+def test_the_consent_page_may_send_its_form_on_to_the_app(testapp, world):
+    """Browsers check a form's redirects against form-action: the consent
+    page (and a login page on the way to it) names the app's redirect URI."""
+    user, app, *_ = world
+    params = authorize_params(app, pkce()[1])
+    login_page = testapp.get("/login", {"next": "/oauth/authorize?" + urlencode(params)})
+    assert "form-action 'self' http://127.0.0.1:8765;" in login_page.headers[
+        "Content-Security-Policy"]
+    form_login(testapp, user.email)
+    page = testapp.get("/oauth/authorize", params)
+    assert "form-action 'self' http://127.0.0.1:8765;" in page.headers["Content-Security-Policy"]
+    other = testapp.get("/tokens")
+    assert "form-action 'self';" in other.headers["Content-Security-Policy"]

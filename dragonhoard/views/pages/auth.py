@@ -9,6 +9,7 @@ from ...errors import BadCredentials, Conflict, Invalid, Throttled
 from ...schemas import validate
 from ...schemas.users import Login, Registration
 from ...security.login import log_in, log_out
+from ...security.oauth.csp import allow_form_redirect_for_next
 from ...security.permissions import Permission
 from ...services.users import register_user
 from ..errors import headers_of, status_of
@@ -16,6 +17,7 @@ from . import page_values, safe_next
 
 
 def render_form(request, template: str, status: int = 200, headers=None, **values):
+    allow_form_redirect_for_next(request, values.get("next"))
     response = render_to_response(template, page_values(request, **values), request=request)
     response.status = status
     if headers:
