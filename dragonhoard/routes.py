@@ -149,6 +149,7 @@ SESSION_VIEWS = (
     ".views.api.sessions",
     ".views.api.events",
     ".views.api.tokens",
+    ".views.api.apps",
     ".views.oauth",
     ".views.pages",
 )

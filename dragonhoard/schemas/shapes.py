@@ -107,6 +107,47 @@ class Token(TokenFields):
     rotated_from: int | None
 
 
+class App(Shape):
+    """An OAuth app its owner registered (DESIGN section 15); no secret."""
+
+    id: int
+    #: Public: it travels in URLs (``dhc_`` + 24 characters).
+    client_id: str
+    name: str
+    homepage: str
+    #: Matched exactly at /oauth/authorize.
+    redirect_uris: list[str]
+    #: True: the app authenticates with its client secret; false: a public app (PKCE alone).
+    confidential: bool
+    created_at: datetime
+
+
+class AppCreated(App):
+    """A create's or a secret rotation's answer: a confidential app's secret, this once."""
+
+    #: Absent for a public app, which has none.
+    client_secret: str = None
+
+
+class AuthorizedAppInfo(Shape):
+    id: int
+    name: str
+    homepage: str
+
+
+class AuthorizedApp(Shape):
+    """An app the caller authorized: what they granted it."""
+
+    app: AuthorizedAppInfo
+    scopes: list[str]
+    #: The projects it is restricted to; null: every project.
+    projects: list[str] | None
+    #: When the caller first granted it.
+    created_at: datetime
+    #: The latest use of a token issued under the grant, or of the grant.
+    last_used_at: datetime | None
+
+
 class LoginSessionItem(Shape):
     id: int
     created_at: datetime
@@ -242,6 +283,32 @@ def token_rotated_answer(token: Any, secret: str, *, dropped_scopes: list[str],
     data["rotated_from"] = token.rotated_from
     data["dropped"] = {"scopes": dropped_scopes, "projects": dropped_projects}
     return data
+
+
+def app_answer(app: Any) -> dict:
+    """An app (an OAuthApp row), without its secret."""
+    return {"id": app.id, "client_id": app.client_id, "name": app.name, "homepage": app.homepage,
+            "redirect_uris": app.redirect_uri_list, "confidential": app.confidential,
+            "created_at": app.created_at}
+
+
+def app_created_answer(app: Any, secret: str | None) -> dict:
+    """A create's or a rotation's answer: ``client_secret`` for a confidential app only."""
+    data = app_answer(app)
+    if secret is not None:
+        data["client_secret"] = secret
+    return data
+
+
+def authorized_app_answer(item: Any) -> dict:
+    """From services.oauth.AuthorizedApp (a grant, its app, projects, last use)."""
+    return {
+        "app": {"id": item.app.id, "name": item.app.name, "homepage": item.app.homepage},
+        "scopes": item.grant.scope_list,
+        "projects": item.projects,
+        "created_at": item.grant.created_at,
+        "last_used_at": item.last_used_at,
+    }
 
 
 def login_session_answer(row: Any, current_id: int | None, idle_seconds: int) -> dict:
