@@ -8,7 +8,9 @@ they describe (:data:`VALIDATOR_SCHEMAS`), and a validator missing there
 stops the build. This module adds only the operation table: method, path,
 parameters, which body, which answers, which errors and which permission;
 the scope each operation needs comes from ``security/permissions.RULES``.
-The tests hold the table to the routes and views, and the fuzzer
+The endpoints OAuth apps call take forms and answer by the RFCs (oauthlib
+writes those answers): models of their own, below, describe them. The tests
+hold the table to the routes and views, and the fuzzer
 (``tests/test_fuzz.py``) holds the running application to the document.
 """
 from __future__ import annotations
@@ -24,22 +26,35 @@ from typing import Any, Literal
 
 import orjson
 from email_validator import SPECIAL_USE_DOMAIN_NAMES
-from pydantic import BaseModel, Field, RootModel, create_model
+from pydantic import BaseModel, ConfigDict, Field, RootModel, create_model
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 
 from .models.meta import MAX_ID
 from .models.project import SLUG_PATTERN
+from .request import OAUTH_APP_PATHS
 from .schemas import Body
+from .schemas import apps as ap
 from .schemas import mfa as mf
 from .schemas import shapes as s
 from .schemas import tokens as tk
 from .schemas import treasures as tr
 from .schemas import users as us
 from .schemas.pagination import DEFAULT_PER_PAGE, MAX_PAGE, MAX_PER_PAGE
+from .security.oauth.server import DEVICE_GRANT
 from .security.permissions import RULES, SCOPES, Permission
-from .security.tokens import CHECKSUM_LENGTH, PREFIX, RANDOM_LENGTH
+from .security.tokens import (
+    CHECKSUM_LENGTH,
+    CLIENT_SECRET_PREFIX,
+    OAUTH_ACCESS_PREFIX,
+    OAUTH_REFRESH_PREFIX,
+    PREFIX,
+    RANDOM_LENGTH,
+)
+from .services import oauth as grants
+from .services.apps import CLIENT_ID_PREFIX, MAX_APPS_PER_USER
 
 JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
 REF = "#/components/schemas/{model}"
 UNSAFE = frozenset(("POST", "PUT", "PATCH", "DELETE"))
 
@@ -105,6 +120,199 @@ class Health(s.Shape):
     status: Literal["ok", "unavailable"]
 
 
+class MeApp(s.Shape):
+    id: int
+    name: str
+
+
+# shapes.Me predates OAuth: this is what shapes.me_answer gives now (the
+# addition belongs in shapes.Me, and this class can go once it is there).
+class Me(s.Me):
+    """Who is calling, and how: a login session, a personal access token or an OAuth app's."""
+
+    auth: Literal["session", "token", "oauth"]
+    #: For an OAuth access token (`"auth": "oauth"`): the app it was issued to.
+    app: MeApp = None
+
+
+# -- OAuth 2.1: what apps send and get (DESIGN section 15) ------------------------
+# oauthlib reads the forms and writes the answers (views/oauth.py); these models
+# only describe them. Forms take unknown parameters (RFC 6749 section 3.1).
+
+_ACCESS_TOKEN = f"^{OAUTH_ACCESS_PREFIX}[0-9A-Za-z]{{{RANDOM_LENGTH + CHECKSUM_LENGTH}}}$"
+_REFRESH_TOKEN = f"^{OAUTH_REFRESH_PREFIX}[0-9A-Za-z]{{{RANDOM_LENGTH + CHECKSUM_LENGTH}}}$"
+#: One or more scopes, separated by single spaces (RFC 6749 section 3.3).
+SCOPE_LIST = "^({0})( ({0}))*$".format("|".join(re.escape(scope) for scope in SCOPES))
+_SCOPE = Field(None, pattern=SCOPE_LIST, examples=["treasure:read user:read"])
+_USER_CODE_PART = f"[{grants.USER_CODE_ALPHABET}]{{{grants.USER_CODE_LENGTH // 2}}}"
+
+
+class Form(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class ClientAuthentication(Form):
+    """How an app proves itself (RFC 6749 section 2.3): a confidential app
+    sends its client_id and client_secret here (client_secret_post) or in
+    HTTP Basic (client_secret_basic, one or the other); a public app sends
+    its client_id alone."""
+
+    #: The app's `client_id` (`dhc_...`).
+    client_id: str = Field(None, min_length=1)
+    #: A confidential app's secret (`dhs_...`).
+    client_secret: str = Field(None, min_length=1)
+
+
+class CodeExchange(ClientAuthentication):
+    """The authorization code of `/oauth/authorize`, exchanged (RFC 6749 section 4.1.3)."""
+
+    grant_type: Literal["authorization_code"]
+    #: Single-use, valid 60 seconds; a second use revokes what the first one issued.
+    code: str = Field(min_length=1)
+    #: The one the authorization request named (required when it named one).
+    redirect_uri: str = Field(None, min_length=1)
+    #: PKCE (RFC 7636): the secret whose S256 hash was the `code_challenge`.
+    code_verifier: str = Field(pattern="^[A-Za-z0-9._~-]{43,128}$")
+
+
+class RefreshExchange(ClientAuthentication):
+    """A new access token (and refresh token: they rotate) for a refresh token (RFC 6749 section 6)."""
+
+    grant_type: Literal["refresh_token"]
+    refresh_token: str = Field(min_length=1)
+    #: Fewer scopes than granted; absent: all of them.
+    scope: str = _SCOPE
+
+
+class DeviceCodeExchange(ClientAuthentication):
+    """The device flow's poll (RFC 8628 section 3.4)."""
+
+    grant_type: Literal[DEVICE_GRANT]  # type: ignore[valid-type]
+    #: The `device_code` of `POST /oauth/device_authorization`.
+    device_code: str = Field(min_length=1)
+    client_id: str = Field(min_length=1)
+
+
+class TokenRequest(RootModel[CodeExchange | RefreshExchange | DeviceCodeExchange]):
+    """One of the three grants, by `grant_type`."""
+
+
+class TokenAnswer(s.Shape):
+    """RFC 6749 section 5.1 (sent with `Cache-Control: no-store`)."""
+
+    #: Use it as `Authorization: Bearer dho_...` wherever a personal access token works.
+    access_token: str = Field(pattern=_ACCESS_TOKEN)
+    token_type: Literal["Bearer"]
+    #: Seconds the access token lives (`dragonhoard.oauth.access_seconds`, an hour by default).
+    expires_in: int = Field(ge=1)
+    #: Lives 30 days; each use gives a new one, and the old one dies.
+    refresh_token: str = Field(pattern=_REFRESH_TOKEN)
+    #: The scopes granted, separated by spaces (maybe fewer than asked for, maybe none).
+    scope: str
+
+
+class OAuthError(s.Shape):
+    """RFC 6749 section 5.2's error."""
+
+    #: `invalid_request`, `invalid_client`, `invalid_grant`, `unauthorized_client`,
+    #: `unsupported_grant_type`, `invalid_scope`, `unsupported_token_type`; while a
+    #: device waits, `authorization_pending`, `slow_down`, `access_denied`, `expired_token`.
+    error: str = Field(examples=["invalid_grant"])
+    error_description: str = None
+    error_uri: str = None
+    #: The request's `state`, when it sent one.
+    state: str = None
+
+
+class OAuthRefusal(RootModel[OAuthError | Error]):
+    """RFC 6749's error; a body that cannot be read at all gets the API's."""
+
+
+class DeviceAuthorizationRequest(ClientAuthentication):
+    client_id: str = Field(min_length=1)
+    #: The scopes the device asks for; absent: none (the app may ask who the user is).
+    scope: str = _SCOPE
+
+
+class DeviceAuthorization(s.Shape):
+    """RFC 8628 section 3.2 (sent with `Cache-Control: no-store`)."""
+
+    #: The device's secret: poll `POST /oauth/token` with it.
+    device_code: str
+    #: Show it to the user, who types it at `verification_uri`: 8 consonants as XXXX-XXXX.
+    user_code: str = Field(pattern=f"^{_USER_CODE_PART}-{_USER_CODE_PART}$", examples=["WDJB-MJHT"])
+    #: `/device`: where the user (logged in) types the code and consents.
+    verification_uri: str
+    #: `/device?user_code=...`: the same with the code filled in (for a QR code or a link).
+    verification_uri_complete: str
+    #: Seconds both codes live.
+    expires_in: int = Field(ge=1)
+    #: Seconds to wait between polls (more after each `slow_down`).
+    interval: int = Field(ge=1)
+    #: The scopes asked for, when some were.
+    scope: str = None
+
+
+class TokenByValue(ClientAuthentication):
+    #: An access token (`dho_`) or a refresh token (`dhr_`) issued to this app.
+    token: str = Field(min_length=1)
+    token_type_hint: Literal["access_token", "refresh_token"] = None
+
+
+class RevocationRequest(TokenByValue):
+    """RFC 7009 section 2.1: a refresh token takes its grant's tokens with it."""
+
+
+class IntrospectionRequest(TokenByValue):
+    """RFC 7662 section 2.1: for a confidential app's own tokens."""
+
+
+class InactiveToken(s.Shape):
+    """Unknown, expired, revoked, another app's, or its user deactivated: nothing more is said."""
+
+    active: Literal[False]
+
+
+class ActiveToken(s.Shape):
+    active: Literal[True]
+    scope: str
+    client_id: str
+    #: The user's username, and their id as a string.
+    username: str
+    sub: str
+    token_type: Literal["Bearer", "refresh_token"]
+    #: Issued and expires at, seconds since the epoch.
+    iat: int
+    exp: int
+
+
+class Introspection(RootModel[ActiveToken | InactiveToken]):
+    """RFC 7662 section 2.2."""
+
+
+class AuthorizationServerMetadata(BaseModel):
+    """RFC 8414 section 2 (more members may come: ignore those you do not know)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    issuer: str
+    authorization_endpoint: str
+    token_endpoint: str
+    revocation_endpoint: str
+    introspection_endpoint: str
+    device_authorization_endpoint: str
+    scopes_supported: list[str]
+    response_types_supported: list[Literal["code"]]
+    response_modes_supported: list[str]
+    grant_types_supported: list[str]
+    token_endpoint_auth_methods_supported: list[str]
+    revocation_endpoint_auth_methods_supported: list[str] = None
+    introspection_endpoint_auth_methods_supported: list[str] = None
+    #: PKCE with S256 only: `plain` is refused.
+    code_challenge_methods_supported: list[Literal["S256"]]
+    service_documentation: str = None
+
+
 def page_of(item: type[s.Shape]) -> type[s.Shape]:
     """Every list's envelope (``shapes.page_answer``), for one kind of item."""
     return create_model(
@@ -115,7 +323,8 @@ def page_of(item: type[s.Shape]) -> type[s.Shape]:
 
 
 PAGES = {shape: page_of(shape) for shape in
-         (s.User, s.Treasure, s.Project, s.Member, s.Token, s.LoginSessionItem, s.Event)}
+         (s.User, s.Treasure, s.Project, s.Member, s.Token, s.LoginSessionItem, s.Event, s.App,
+          s.AuthorizedApp)}
 
 # -- the rules validators add, stated where JSON Schema can say them ------------
 
@@ -154,6 +363,37 @@ def _any_case(word: str) -> str:
 #: The domains email_validator refuses without a DNS look-up (reserved: .test, .local, ...).
 SPECIAL_USE_DOMAIN = "@(.*\\.)?(" + "|".join(map(_any_case, SPECIAL_USE_DOMAIN_NAMES)) + ")$"
 
+
+def _ascii_but(excluded: str) -> str:
+    """One character of a URI (printable ASCII but the space) not in ``excluded``."""
+    return _char_class("".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in excluded),
+                       negated=False)
+
+
+# The redirect URIs and homepages of OAuth apps (schemas/apps.py), as
+# urllib.parse splits them: no fragment, no user information, a port of
+# 0-65535 if any; an IPv6 host as RFC 3986 section 3.2.2 writes it.
+_H16 = "[0-9A-Fa-f]{1,4}"
+_LS32 = rf"({_H16}:{_H16}|{_OCTET}(\.{_OCTET}){{3}})"
+_IPV6_TAILS = [rf"({_H16}:){{{4 - n}}}{_LS32}" for n in range(5)] + [_H16, ""]
+IPV6 = "(" + "|".join([rf"({_H16}:){{6}}{_LS32}", rf"::({_H16}:){{5}}{_LS32}"] + [
+    rf"(({_H16}:){{0,{n}}}{_H16})?::{tail}" for n, tail in enumerate(_IPV6_TAILS)]) + ")"
+_BRACKETED = _ascii_but("#/?@[]%")
+_HOST = (f"({_ascii_but('#/?@:[]')}+|\\[({IPV6}(%{_BRACKETED}+)?|v[0-9A-Fa-f]+\\."
+         f"{_ascii_but('#/?@[]')}+)\\])")
+_PORT = "(:(0*([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?)?"
+_REST = f"([/?]{_ascii_but('#')}*)?"
+_LOOPBACK = rf"(127\.0\.0\.1|\[::1\]|{_any_case('localhost')})"
+HTTPS_URI = f"{_any_case('https')}://{_HOST}{_PORT}{_REST}"
+LOOPBACK_URI = f"{_any_case('http')}://{_LOOPBACK}{_PORT}{_REST}"
+#: A native app's own scheme (a reversed domain name), without authority.
+APP_SCHEME_URI = f"[A-Za-z][A-Za-z0-9+-]*(\\.[A-Za-z0-9+-]+)+:/({_ascii_but('#/')}{_ascii_but('#')}*)?"
+REDIRECT_URI = f"^({HTTPS_URI}|{LOOPBACK_URI}|{APP_SCHEME_URI})$"
+#: What a confidential app may name: no app scheme.
+SERVER_REDIRECT_URI = f"^({HTTPS_URI}|{LOOPBACK_URI})$"
+_SPACES = _char_class(_SPACE, negated=False) + "*"
+HOMEPAGE = f"^{_SPACES}({_any_case('http')}[sS]?://{_HOST}{_PORT}{_REST})?{_SPACES}$"
+
 #: What each AfterValidator of a body adds to its field's schema.
 VALIDATOR_SCHEMAS: dict[Any, dict] = {
     tr.check_text: {"pattern": NOT_BLANK, "description": "Not blank; kept without surrounding spaces."},
@@ -170,6 +410,13 @@ VALIDATOR_SCHEMAS: dict[Any, dict] = {
     us.SudoBody._exactly_one: {"oneOf": [
         {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
         for name in ("password", "totp_code", "webauthn")]},
+    ap.check_redirect_uri: {"pattern": REDIRECT_URI, "description": (
+        "Taken exactly as sent and matched character for character: `https://` with a host, "
+        "`http://` on 127.0.0.1, [::1] or localhost only, or (public apps) an app scheme "
+        "such as `com.example.app:/callback`; no fragment, no user information.")},
+    ap.check_unique: {"uniqueItems": True},
+    ap.check_homepage: {"pattern": HOMEPAGE, "description": (
+        "Empty, or an http(s) address with a host; kept without surrounding spaces.")},
 }
 #: Rules of the services that the body models leave to them (same constants).
 FIELD_SCHEMAS: dict[tuple[type[BaseModel], str], dict] = {
@@ -185,6 +432,10 @@ FIELD_SCHEMAS: dict[tuple[type[BaseModel], str], dict] = {
 }
 MODEL_SCHEMAS: dict[type[BaseModel], dict] = {
     tk.TokenCreate: {"not": {"required": ["expires_in_days", "expires_at"]}},
+    # An app scheme is for public apps only (schemas/apps.private_scheme_errors).
+    ap.AppCreate: {"anyOf": [
+        {"required": ["confidential"], "properties": {"confidential": {"const": False}}},
+        {"properties": {"redirect_uris": {"items": {"pattern": SERVER_REDIRECT_URI}}}}]},
 }
 
 
@@ -265,6 +516,11 @@ class Op:
     sessions: bool = False
     #: A scope that widens a public answer (public operations need none).
     widening_scope: str | None = None
+    #: Called by an OAuth app, which authenticates itself (RFC 6749 section
+    #: 2.3), never with a user's credentials; it answers by RFC 6749.
+    client: bool = False
+    #: The body's media type: JSON, or form data (the endpoints apps call).
+    body_type: str = JSON
     description: str = ""
     links: dict = field(default_factory=dict)
 
@@ -361,6 +617,112 @@ SECOND_FACTORS = (
        description="In sudo mode; the old set dies. 409 without a second factor."),
 )
 
+
+# -- OAuth 2.1 (DESIGN section 15): the endpoints apps call, and the apps ----------
+
+_CLIENT_ID_EXAMPLE = CLIENT_ID_PREFIX + "0" * 24
+_NO_STORE = ("Cache-Control",)
+_OAUTH_REFUSED = Answer(400, OAuthRefusal, "Refused by RFC 6749 section 5.2: `invalid_request`, "
+                        "`invalid_grant`, `invalid_scope`, ... (`error_description` may say more).")
+_CLIENT_REFUSED = Answer(401, OAuthError, "`invalid_client`: an unknown app, a wrong or missing "
+                         "secret, a public app where only confidential ones may call, or two ways "
+                         "of authenticating at once.", required=("WWW-Authenticate", "Cache-Control"))
+_CLIENT_TEXT = ("Form data, no query string; no cookie or CSRF token: the app authenticates "
+                "itself (see the `oauthClient` scheme).")
+OAUTH_ENDPOINTS = (
+    Op("GET", "/.well-known/oauth-authorization-server", "getOAuthMetadata",
+       "The authorization server's metadata (RFC 8414)", "oauth", Permission.PUBLIC,
+       (_ok(AuthorizationServerMetadata),), sessions=True,
+       description="Absolute URLs on this server's origin; PKCE with `S256` only."),
+    Op("POST", "/oauth/token", "oauthToken", "Tokens for an authorization code, a refresh token "
+       "or a device code", "oauth", Permission.PUBLIC,
+       (_ok(TokenAnswer, description="Issued.", required=_NO_STORE), _OAUTH_REFUSED, _CLIENT_REFUSED),
+       body=TokenRequest, body_type=FORM, client=True, sessions=True,
+       example={"grant_type": "authorization_code", "code": "...",
+                "redirect_uri": "http://127.0.0.1:8765/callback", "code_verifier": "v" * 43,
+                "client_id": _CLIENT_ID_EXAMPLE},
+       description=(
+           "`authorization_code`, with the PKCE `code_verifier`; `refresh_token`: rotated at "
+           "every use, the old one dies, and one presented again revokes the whole grant, except "
+           f"within {grants.REFRESH_GRACE.seconds} s of its first use, which gets the same answer "
+           f"again (a retry); `{DEVICE_GRANT}`: the device flow's poll, 400 "
+           "`authorization_pending` until the user decides, `slow_down` when polled sooner than "
+           "`interval`, then `access_denied` or `expired_token`. " + _CLIENT_TEXT)),
+    Op("POST", "/oauth/device_authorization", "oauthDeviceAuthorization",
+       "Start the device flow (RFC 8628)", "oauth", Permission.PUBLIC,
+       (_ok(DeviceAuthorization, description="The codes.", required=_NO_STORE), _OAUTH_REFUSED,
+        _CLIENT_REFUSED),
+       body=DeviceAuthorizationRequest, body_type=FORM, client=True, sessions=True,
+       example={"client_id": _CLIENT_ID_EXAMPLE, "scope": "treasure:read"},
+       description=(
+           "For a device without a browser (a command line, a TV). 1. The app asks here for a "
+           "`device_code` and a `user_code`. 2. It shows the user the `user_code` and "
+           "`verification_uri` (`/device`, a page where the user logs in, types the code and "
+           "chooses the scopes and projects to grant) or `verification_uri_complete`. 3. "
+           f"Meanwhile it polls `POST /oauth/token` with `grant_type={DEVICE_GRANT}` and the "
+           "`device_code`, every `interval` seconds, until it gets the tokens or a final error. "
+           "OpenAPI 3.1 has no flow for this: the `oauth2` scheme lists the code flow, whose "
+           "tokens and scopes are the same. " + _CLIENT_TEXT)),
+    Op("POST", "/oauth/revoke", "oauthRevoke", "Revoke a token (RFC 7009)", "oauth",
+       Permission.PUBLIC,
+       (Answer(200, None, "Revoked, or nothing to revoke (an unknown token, another app's): "
+               "an empty body.", required=_NO_STORE), _OAUTH_REFUSED, _CLIENT_REFUSED),
+       body=RevocationRequest, body_type=FORM, client=True, sessions=True,
+       example={"token": OAUTH_REFRESH_PREFIX + "...", "token_type_hint": "refresh_token",
+                "client_id": _CLIENT_ID_EXAMPLE},
+       description="An access token dies alone; a refresh token takes its grant, and every "
+                   "token of it, with it. " + _CLIENT_TEXT),
+    Op("POST", "/oauth/introspect", "oauthIntrospect", "What a token of the app's may do (RFC 7662)",
+       "oauth", Permission.PUBLIC, (_ok(Introspection, required=_NO_STORE), _OAUTH_REFUSED,
+                                    _CLIENT_REFUSED),
+       body=IntrospectionRequest, body_type=FORM, client=True, sessions=True,
+       example={"token": OAUTH_ACCESS_PREFIX + "...", "client_id": _CLIENT_ID_EXAMPLE,
+                "client_secret": CLIENT_SECRET_PREFIX + "..."},
+       description="For an app's resource servers: confidential apps only (a public app is 401 "
+                   "`invalid_client`), their own tokens only. " + _CLIENT_TEXT),
+)
+APP_LINKS = {
+    "GetApp": _link("getApp", "Read it back.", id="$response.body#/id"),
+    "EditApp": _link("editApp", "Change it.", id="$response.body#/id"),
+    "RotateAppSecret": _link("rotateAppSecret", "A new client secret.", id="$response.body#/id"),
+    "DeleteApp": _link("deleteApp", "Delete it.", id="$response.body#/id"),
+}
+APP_EXAMPLE = {"name": "Hoard Organizer", "homepage": "https://organizer.example",
+               "redirect_uris": ["https://organizer.example/callback"], "confidential": True}
+APPS = (
+    Op("GET", "/api/apps", "listApps", "The OAuth apps the caller registered", "apps",
+       Permission.ACCOUNT, (_ok(PAGES[s.App]),), query=PAGE, sessions=True),
+    Op("POST", "/api/apps", "createApp", "Register an OAuth app", "apps", Permission.ACCOUNT,
+       (_ok(s.AppCreated, 201, description="The new app; a confidential one's `client_secret`, "
+            "shown this once."),),
+       body=ap.AppCreate, example=APP_EXAMPLE, errors=(409,), sessions=True, links=APP_LINKS,
+       description="In sudo mode (403 `reauth_required`). An app scheme for a confidential app "
+                   f"is 422 on `redirect_uris.N`; past {MAX_APPS_PER_USER} apps, 409."),
+    Op("GET", r"/api/apps/{id:[0-9]+}", "getApp", "One of the caller's apps", "apps",
+       Permission.ACCOUNT, (_ok(s.App),), sessions=True,
+       description="Another user's app is 404, as a missing one."),
+    Op("PATCH", r"/api/apps/{id:[0-9]+}", "editApp", "Change an app", "apps", Permission.ACCOUNT,
+       (_ok(s.App),), body=ap.AppEdit, example={"name": "Hoard Organizer 2"}, sessions=True,
+       description="In sudo mode. `confidential` is chosen at creation: here, as `id`, "
+                   "`client_id` and `created_at`, an unknown field (422); an app scheme for a "
+                   "confidential app is 422 on `redirect_uris.N`."),
+    Op("DELETE", r"/api/apps/{id:[0-9]+}", "deleteApp", "Delete an app", "apps", Permission.ACCOUNT,
+       (NO_CONTENT,), sessions=True,
+       description="In sudo mode. Its grants, codes and tokens go with it, at once."),
+    Op("POST", r"/api/apps/{id:[0-9]+}/secret", "rotateAppSecret", "A new client secret", "apps",
+       Permission.ACCOUNT,
+       (_ok(s.AppCreated, description="The app with its new `client_secret`, shown this once; "
+            "the old secret stops at once."),),
+       errors=(409,), sessions=True, description="In sudo mode; 409 for a public app, which has none."),
+    Op("GET", "/api/account/apps", "listAuthorizedApps", "The apps the caller authorized", "apps",
+       Permission.ACCOUNT, (_ok(PAGES[s.AuthorizedApp]),), query=PAGE, sessions=True,
+       description="What each may do: the scopes and projects granted."),
+    Op("DELETE", r"/api/account/apps/{id:[0-9]+}", "revokeAuthorizedApp",
+       "Take back what an app was granted", "apps", Permission.ACCOUNT, (NO_CONTENT,), sessions=True,
+       description="`id` is the app's (`app.id`). In sudo mode; its tokens stop working at once. "
+                   "An app the caller never authorized is 404."),
+)
+
 OPERATIONS: tuple[Op, ...] = (
     Op("GET", "/api/openapi.json", "getOpenAPI", "This document", "meta", Permission.PUBLIC,
        (Answer(200, None, "The OpenAPI 3.1 document.", required=("ETag",)),
@@ -373,8 +735,8 @@ OPERATIONS: tuple[Op, ...] = (
         Answer(503, Health, "The database does not answer.", required=("Retry-After",))),
        credentials=False),
     Op("GET", "/api/me", "getMe", "Who is calling, how, and with which scopes", "users",
-       Permission.WHOAMI, (_ok(s.Me),),
-       description="The email only with `user:read`."),
+       Permission.WHOAMI, (_ok(Me),),
+       description="The email only with `user:read`; for an OAuth access token, the app."),
     Op("POST", "/api/users", "register", "Register (does not log in)", "users", Permission.PUBLIC,
        (_ok(s.User, 201, description="The new user."),), body=us.Registration,
        example={"email": "smaug@example.com", "username": "smaug", "password": PASSWORD_EXAMPLE},
@@ -503,6 +865,8 @@ OPERATIONS: tuple[Op, ...] = (
        Permission.ACCOUNT, (_ok(s.TokenRotated, 201, description="The new token and its secret."),),
        errors=(409,), sessions=True, links=TOKEN_LINKS,
        description="In sudo mode. The old one is revoked at once; a revoked or expired one is 409."),
+    *APPS,
+    *OAUTH_ENDPOINTS,
 )
 
 # -- parameters -------------------------------------------------------------------
@@ -570,12 +934,17 @@ def _scope(op: Op) -> str | None:
 
 
 def _security(op: Op, sessions: bool) -> list[dict]:
+    if op.client:
+        return [{"oauthClient": []}, {}]  # {}: client_secret_post, or a public app's client_id
     if not op.credentials:
         return []
     rule = RULES[op.permission]
     requirements: list[dict] = [{}] if _anonymous_allowed(op) else []
     if not rule.session_only:
-        requirements.append({"bearer": [_scope(op)] if _scope(op) else []})
+        scopes = [_scope(op)] if _scope(op) else []
+        requirements.append({"bearer": scopes})
+        if sessions:  # the authorization server is on where sessions are
+            requirements.append({"oauth2": scopes})
     if sessions:
         requirements.append({"session": [], "csrf": []} if op.method in UNSAFE else {"session": []})
     return requirements
@@ -640,11 +1009,20 @@ ERRORS = {
 }
 ERROR_REQUIRED_HEADERS = {401: {"WWW-Authenticate"}, 405: {"Allow"}, 429: {"Retry-After"},
                           503: {"Retry-After"}}
+#: The headers of the endpoints apps call, where they differ from the API's.
+CLIENT_HEADERS = {
+    "WWW-Authenticate": {"description": 'RFC 6749 section 5.2: `Basic realm="dragonhoard"` '
+                         "when the app tried HTTP Basic, `Bearer realm=\"dragonhoard\"` otherwise.",
+                         "schema": {"type": "string", "pattern": '^(Basic|Bearer) realm="dragonhoard"$'}},
+    "Cache-Control": {"description": "`no-store`: never cached (RFC 6749 section 5.1).",
+                      "schema": {"type": "string", "const": "no-store"}},
+}
 
 
-def _header_refs(names=(), required=(), *, expiry: bool = True) -> dict:
+def _header_refs(names=(), required=(), *, expiry: bool = True, client: bool = False) -> dict:
     headers: dict[str, dict] = {name: {"$ref": f"#/components/headers/{name}"} for name in names}
-    headers.update({name: dict(HEADERS[name], required=True) for name in required})
+    specs = {**HEADERS, **CLIENT_HEADERS} if client else HEADERS
+    headers.update({name: dict(specs[name], required=True) for name in required})
     if expiry:
         headers["Dragonhoard-Token-Expires"] = {"$ref": "#/components/headers/Dragonhoard-Token-Expires"}
     return headers
@@ -665,6 +1043,8 @@ def _error_responses() -> dict:
 
 def _error_statuses(op: Op) -> list[int]:
     statuses = {400, 401, 503, *op.errors}
+    if op.client:  # oauthlib answers the rest (400, 401), whatever the media type
+        return sorted(statuses | {413})
     if op.body is not None:
         statuses |= {413, 415, 422}
     if any(name in ("page", "per_page", "owner", "is_published") for name in op.query):
@@ -676,9 +1056,10 @@ def _error_statuses(op: Op) -> list[int]:
     return sorted(statuses)
 
 
-def _answer(answer: Answer, refs: dict) -> dict:
+def _answer(answer: Answer, refs: dict, *, client: bool = False) -> dict:
     out: dict[str, Any] = {"description": answer.description or "Done."}
-    out["headers"] = _header_refs(answer.headers, answer.required)
+    # An app's own credentials are never a token that could be expiring.
+    out["headers"] = _header_refs(answer.headers, answer.required, expiry=not client, client=client)
     if answer.model is not None:
         out["content"] = {answer.media_type: {"schema": refs[answer.model]}}
     elif answer.media_type != JSON:
@@ -689,7 +1070,8 @@ def _answer(answer: Answer, refs: dict) -> dict:
 
 
 def _operation(op: Op, refs: dict, sessions: bool) -> dict:
-    description = " ".join(part for part in (op.description, _who_may(op)) if part)
+    who_may = "" if op.client else _who_may(op)
+    description = " ".join(part for part in (op.description, who_may) if part)
     out: dict[str, Any] = {
         "operationId": op.operation_id, "summary": op.summary, "description": description,
         "tags": [op.tag], "security": _security(op, sessions),
@@ -705,16 +1087,16 @@ def _operation(op: Op, refs: dict, sessions: bool) -> dict:
         if op.example is not None:
             op.body.model_validate_json(orjson.dumps(op.example))  # an example that is no body fails here
             content["example"] = op.example
-        out["requestBody"] = {"required": True, "content": {JSON: content}}
+        out["requestBody"] = {"required": True, "content": {op.body_type: content}}
     responses: dict[str, Any] = {}
     for answer in op.answers:
-        responses[str(answer.status)] = _answer(answer, refs)
+        responses[str(answer.status)] = _answer(answer, refs, client=op.client)
         if op.links and answer.status in (200, 201):
             responses[str(answer.status)]["links"] = op.links
     for status in _error_statuses(op):
         if str(status) in responses:
             continue
-        if op.route.startswith("/api/"):
+        if op.route.startswith("/api/") or op.route in OAUTH_APP_PATHS:
             responses[str(status)] = {"$ref": f"#/components/responses/{ERRORS[status][0]}"}
         else:  # outside /api/, refusals are pages (those made before routing are JSON)
             responses[str(status)] = {"description": ERRORS[status][1], "content": {
@@ -845,6 +1227,50 @@ SECURITY_SCHEMES_TEXT = {
 }
 
 
+AUTHORIZATION_REQUEST_TEXT = (
+    "**The code flow.** The app sends the user's browser to `GET /oauth/authorize` with "
+    "`response_type=code`, `client_id`, `redirect_uri` (one of the app's, exactly), `scope` "
+    "(separated by spaces), `state`, `code_challenge` and `code_challenge_method=S256` (PKCE is "
+    "required; `plain` is refused). There the user, logged in, sees the consent page: they may "
+    "uncheck scopes and choose the projects the app reaches (all, some or none), then allow or "
+    "deny. The browser comes back to `redirect_uri` with `code` and `state`, or `error` "
+    "(`access_denied`, `invalid_scope`, ...) and `state`; a consent given before to all of "
+    "this comes back at once. An unknown `client_id` or `redirect_uri` is an error page, never "
+    "a redirect. The app then exchanges the code, within "
+    f"{grants.CODE_LIFETIME.seconds} s and once, at `POST /oauth/token` with its "
+    "`code_verifier`.")
+DEVICE_FLOW_TEXT = (
+    "**The device flow** (RFC 8628; OpenAPI 3.1 has no flow type for it): `POST "
+    "/oauth/device_authorization` gives a `device_code` and a `user_code`; the user types the "
+    "code at `/device`; the app polls `POST /oauth/token` with "
+    f"`grant_type={DEVICE_GRANT}`. The same tokens and scopes.")
+
+
+def _oauth_schemes() -> dict[str, dict]:
+    """OAuth apps' access tokens (the user's side), and the apps' own credentials."""
+    scopes = dict(SCOPES)
+    return {
+        "oauth2": {"type": "oauth2", "description": " ".join((
+            f"An OAuth access token (`{OAUTH_ACCESS_PREFIX}...`, the format of a personal "
+            "token) in `Authorization: Bearer`, issued to an app a user authorized: it works "
+            "wherever a personal access token does, with the user's roles AND the granted "
+            "scopes AND the granted projects (refused like one: RFC 6750). Access tokens live "
+            f"`expires_in` seconds; refresh tokens (`{OAUTH_REFRESH_PREFIX}...`) "
+            f"{grants.REFRESH_LIFETIME.days} days, rotated at every use. The server's metadata: "
+            "`GET /.well-known/oauth-authorization-server` (RFC 8414). Register apps with "
+            "`POST /api/apps`.", AUTHORIZATION_REQUEST_TEXT, DEVICE_FLOW_TEXT)),
+            "flows": {"authorizationCode": {
+                "authorizationUrl": "/oauth/authorize", "tokenUrl": "/oauth/token",
+                "refreshUrl": "/oauth/token", "scopes": scopes}}},
+        "oauthClient": {"type": "http", "scheme": "basic", "description": (
+            "An OAuth app calling `/oauth/token`, `/oauth/revoke`, `/oauth/introspect` or "
+            "`/oauth/device_authorization`: a confidential app sends its `client_id` and "
+            "`client_secret` (`dhs_...`) in HTTP Basic (client_secret_basic, each "
+            "form-urlencoded) or in the form (client_secret_post), never both; a public app "
+            "(PKCE alone) sends its `client_id` in the form. A refusal is 401 `invalid_client`.")},
+    }
+
+
 def build_document(auth_sources: tuple[str, ...], session_cookie_name: str) -> dict:
     """The document of the routes this configuration has (sessions on or off)."""
     sessions = "session" in auth_sources
@@ -862,6 +1288,7 @@ def build_document(auth_sources: tuple[str, ...], session_cookie_name: str) -> d
                               "description": SECURITY_SCHEMES_TEXT["session"]}
         schemes["csrf"] = {"type": "apiKey", "in": "header", "name": "X-CSRF-Token",
                            "description": SECURITY_SCHEMES_TEXT["csrf"]}
+        schemes.update(_oauth_schemes())  # the authorization server is on where sessions are
     return {
         "openapi": "3.1.0",
         "info": {
@@ -869,14 +1296,16 @@ def build_document(auth_sources: tuple[str, ...], session_cookie_name: str) -> d
             "version": metadata.version("dragonhoard"),
             "summary": "Dragons keep treasures, alone or in shared projects.",
             "description": (
-                "Errors are `{\"error\", \"message\", \"fields\"?}`. Refused credentials answer "
-                "by RFC 6750. A method a path does not answer is 405 with `Allow` "
+                "Errors are `{\"error\", \"message\", \"fields\"?}` (the OAuth endpoints apps "
+                "call answer RFC 6749's `{\"error\", \"error_description\"?}`). Refused "
+                "credentials answer by RFC 6750. A method a path does not answer is 405 with `Allow` "
                 "(#/components/responses/MethodNotAllowed); an unknown path under /api/ is a "
                 "JSON 404. Every list is `{\"items\", \"page\", \"per_page\", \"total\"}`, "
                 "newest first. Times are ISO 8601 in UTC."),
         },
         "tags": [{"name": name} for name in
-                 ("treasures", "projects", "users", "tokens", "account", "sessions", "meta")],
+                 ("treasures", "projects", "users", "tokens", "account", "sessions", "apps",
+                  "oauth", "meta")],
         "paths": paths,
         "components": {
             "schemas": schemas,

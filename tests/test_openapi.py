@@ -1,15 +1,18 @@
 """The API document (``GET /api/openapi.json``): valid OpenAPI 3.1, every
-``/api/`` route and nothing else, built from the models the app uses, the
-same bytes in every process, cached with an ETag; and ``GET /api/docs``, the
-page that draws it, with the pages' security headers."""
+``/api/`` route and every endpoint OAuth apps call and nothing else, built
+from the models the app uses, the same bytes in every process, cached with
+an ETag; and ``GET /api/docs``, the page that draws it, with the pages'
+security headers."""
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
 import re
 import subprocess
 import sys
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import jsonschema
 import orjson
@@ -19,18 +22,22 @@ from hypothesis import strategies as st
 from openapi_spec_validator import OpenAPIV31SpecValidator
 from pydantic import AfterValidator, ValidationError
 from pydantic.json_schema import models_json_schema
+from pyramid.security import NO_PERMISSION_REQUIRED
 
 from dragonhoard import openapi
 from dragonhoard.openapi import OPERATIONS, build_document, openapi_path
+from dragonhoard.request import OAUTH_APP_PATHS
 from dragonhoard.schemas import Body, refuse_nul
+from dragonhoard.schemas import apps as ap
 from dragonhoard.schemas import tokens as tk
 from dragonhoard.schemas import treasures as tr
 from dragonhoard.schemas import users as us
 from dragonhoard.schemas.shapes import Treasure
-from dragonhoard.security.permissions import RULES, Permission
+from dragonhoard.security.permissions import RULES, SCOPES, Permission
 from dragonhoard.views.api.docs import DOCUMENT_KEY
 
-from .helpers import bearer
+from .helpers import bearer, login
+from .oauth.flows import basic, tokens_for
 
 SESSIONS_ON = ("bearer", "session")
 API_ONLY = ("bearer",)
@@ -53,7 +60,10 @@ def operations_of(doc: dict) -> set[tuple[str, str]]:
 
 def view_operations(app) -> dict[tuple[str, str], object]:
     """(method, OpenAPI path) -> the view's permission, for every ``/api/``
-    view the app registered (as views/errors.allowed_methods walks them)."""
+    view and every endpoint OAuth apps call that the app registered (as
+    views/errors.allowed_methods walks them). Pages are not in the document;
+    the one apps send users to, ``/oauth/authorize``, is in the ``oauth2``
+    scheme (see the OAuth tests below)."""
     introspector = app.registry.introspector
     patterns = {item["introspectable"]["name"]: item["introspectable"]["pattern"]
                 for item in introspector.get_category("routes")}
@@ -62,7 +72,7 @@ def view_operations(app) -> dict[tuple[str, str], object]:
         view = item["introspectable"]
         pattern = patterns.get(view["route_name"])
         if pattern is None or view["exception_only"] or not (
-                pattern.startswith("/api/") or pattern == "/healthz"):
+                pattern.startswith("/api/") or pattern == "/healthz" or pattern in OAUTH_APP_PATHS):
             continue
         methods = view["request_methods"]
         methods = (methods,) if isinstance(methods, str) else methods
@@ -93,14 +103,18 @@ def test_every_api_route_and_method_is_described_and_nothing_else(app_factory, s
     assert set(views) - operations_of(doc) == set(), "answered, but not documented"
     assert doc == document(sources)
     if sources == API_ONLY:
-        assert "session" not in doc["components"]["securitySchemes"]
+        # No login sessions: no login, and no authorization server (its consent needs one).
+        assert not {"session", "oauth2", "oauthClient"} & set(doc["components"]["securitySchemes"])
         assert "/api/login" not in doc["paths"]
+        assert not [path for path in doc["paths"] if "oauth" in path or "apps" in path]
 
 
 def test_each_operation_names_the_permission_its_view_checks(app_factory):
     views = view_operations(app_factory())
     for op in OPERATIONS:
-        expected = VIEW_PERMISSIONS.get(op.operation_id, op.permission)
+        # The endpoints apps call check the app's credentials (oauthlib), not a user's permission.
+        expected = NO_PERMISSION_REQUIRED if op.client else VIEW_PERMISSIONS.get(op.operation_id,
+                                                                                 op.permission)
         assert views[(op.method, openapi_path(op.route))] == expected, op.operation_id
 
 
@@ -124,9 +138,14 @@ def test_security_requirements_follow_the_permission_table():
         security = doc["paths"][openapi_path(op.route)][op.method.lower()]["security"]
         rule = RULES[op.permission]
         bearer_scopes = [req["bearer"] for req in security if "bearer" in req]
+        if op.client:
+            assert security == [{"oauthClient": []}, {}], op.operation_id
+            continue
         if not op.credentials:
             assert security == [], op.operation_id
             continue
+        # An OAuth access token works wherever a personal one does, with the same scopes.
+        assert [req["oauth2"] for req in security if "oauth2" in req] == bearer_scopes, op.operation_id
         if rule.session_only:
             assert bearer_scopes == [], f"{op.operation_id} is for sessions only"
         elif rule.scope:
@@ -140,7 +159,7 @@ def test_security_requirements_follow_the_permission_table():
 def test_a_scoped_operation_names_its_scope_in_its_description():
     doc = document()
     create = doc["paths"]["/api/treasures"]["post"]
-    assert create["security"][0] == {"bearer": ["treasure:create"]}
+    assert create["security"][:2] == [{"bearer": ["treasure:create"]}, {"oauth2": ["treasure:create"]}]
     assert "`treasure:create`" in create["description"]
     tokens = doc["paths"]["/api/tokens"]["post"]
     assert tokens["security"] == [{"session": [], "csrf": []}]
@@ -287,7 +306,7 @@ def test_body_examples_are_valid_for_the_document_and_the_models():
             body = operation.get("requestBody")
             if not body:
                 continue
-            content = body["content"]["application/json"]
+            [content] = body["content"].values()  # JSON, or form data (OAuth)
             assert "example" in content, f"{method.upper()} {path} has no example"
             schema = {**content["schema"], "components": registry_doc["components"]}
             jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(
@@ -301,6 +320,203 @@ def test_a_whole_number_written_as_a_float_is_that_integer():
                     '{"name": "ab", "cool_factor": true}'):
         with pytest.raises(ValidationError):
             tr.TreasureCreate.model_validate_json(refused)
+
+
+# -- OAuth: the scheme, the endpoints apps call, the apps -------------------------
+
+FORM = "application/x-www-form-urlencoded"
+OAUTH_ENDPOINTS = ("/oauth/token", "/oauth/revoke", "/oauth/introspect", "/oauth/device_authorization")
+
+
+def conforms(doc: dict, name: str, instance) -> None:
+    """``instance`` is valid for the document's schema ``name``."""
+    schema = {"$ref": f"#/components/schemas/{name}", "components": doc["components"]}
+    jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(instance)
+
+
+def test_the_oauth2_scheme_is_the_authorization_server_s_metadata(testapp):
+    doc = document()
+    scheme = doc["components"]["securitySchemes"]["oauth2"]
+    metadata = testapp.get("/.well-known/oauth-authorization-server").json
+    conforms(doc, "AuthorizationServerMetadata", metadata)
+    # OpenAPI 3.1 has the code flow, not the device flow (3.2 has): that one is described.
+    assert scheme["type"] == "oauth2" and list(scheme["flows"]) == ["authorizationCode"]
+    flow = scheme["flows"]["authorizationCode"]
+    assert flow["authorizationUrl"] == urlsplit(metadata["authorization_endpoint"]).path
+    assert flow["tokenUrl"] == flow["refreshUrl"] == urlsplit(metadata["token_endpoint"]).path
+    assert flow["scopes"] == SCOPES and list(flow["scopes"]) == metadata["scopes_supported"]
+    assert metadata["code_challenge_methods_supported"] == ["S256"]
+    assert doc["components"]["schemas"]["AuthorizationServerMetadata"]["properties"][
+        "code_challenge_methods_supported"]["items"] == {"const": "S256", "type": "string"}
+    for claim in ("token_endpoint", "revocation_endpoint", "introspection_endpoint",
+                  "device_authorization_endpoint"):
+        assert "post" in doc["paths"][urlsplit(metadata[claim]).path], claim
+    assert set(metadata["grant_types_supported"]) == {
+        "authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"}
+    # The authorization request (a page, so no path of the document) and the device flow.
+    text = scheme["description"]
+    for parameter in ("response_type=code", "client_id", "redirect_uri", "scope", "state",
+                      "code_challenge", "code_challenge_method=S256", "`plain` is refused"):
+        assert parameter in text, parameter
+    assert "/oauth/device_authorization" in text and "/device" in text
+    assert "urn:ietf:params:oauth:grant-type:device_code" in text
+    assert "/oauth/authorize" not in doc["paths"] and "/device" not in doc["paths"]
+
+
+def test_the_endpoints_apps_call_take_forms_and_answer_by_rfc_6749():
+    doc = document()
+    for path in OAUTH_ENDPOINTS:
+        operation = doc["paths"][path]["post"]
+        assert list(operation["requestBody"]["content"]) == [FORM], path
+        assert operation["security"] == [{"oauthClient": []}, {}], path
+        responses = operation["responses"]
+        # oauthlib answers every refusal of the request: 400 or 401, never 403, 415 or 422.
+        assert set(responses) == {"200", "400", "401", "413", "503"}, path
+        assert responses["200"]["headers"]["Cache-Control"]["schema"]["const"] == "no-store"
+        challenge = responses["401"]["headers"]["WWW-Authenticate"]
+        assert challenge["required"] is True
+        for value in ('Basic realm="dragonhoard"', 'Bearer realm="dragonhoard"'):
+            assert re.search(challenge["schema"]["pattern"], value), path
+        assert responses["401"]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/OAuthError"}
+        assert "Dragonhoard-Token-Expires" not in responses["200"]["headers"]
+    schemas = doc["components"]["schemas"]
+    assert schemas["TokenAnswer"]["required"] == ["access_token", "token_type", "expires_in",
+                                                  "refresh_token", "scope"]
+    assert schemas["TokenAnswer"]["properties"]["token_type"]["const"] == "Bearer"
+    assert set(schemas["DeviceAuthorization"]["required"]) == {
+        "device_code", "user_code", "verification_uri", "verification_uri_complete", "expires_in",
+        "interval"}
+    grants = {schemas[ref["$ref"].rsplit("/", 1)[1]]["properties"]["grant_type"]["const"]
+              for ref in schemas["TokenRequest"]["anyOf"]}
+    assert grants == {"authorization_code", "refresh_token",
+                      "urn:ietf:params:oauth:grant-type:device_code"}
+    assert "code_verifier" in schemas["CodeExchange"]["required"]
+    # OpenAPI 3.1 has no device flow: its operation tells it, step by step.
+    device = doc["paths"]["/oauth/device_authorization"]["post"]["description"]
+    for step in ("user_code", "verification_uri", "/device", "interval",
+                 "grant_type=urn:ietf:params:oauth:grant-type:device_code"):
+        assert step in device, step
+
+
+def test_the_apps_are_for_login_sessions_in_sudo_mode():
+    doc = document()
+    operations = {(method.upper(), path): operation for path, item in doc["paths"].items()
+                  if path.startswith(("/api/apps", "/api/account/apps")) for method, operation in item.items()}
+    assert set(operations) == {
+        ("GET", "/api/apps"), ("POST", "/api/apps"), ("GET", "/api/apps/{id}"),
+        ("PATCH", "/api/apps/{id}"), ("DELETE", "/api/apps/{id}"), ("POST", "/api/apps/{id}/secret"),
+        ("GET", "/api/account/apps"), ("DELETE", "/api/account/apps/{id}")}
+    for (method, path), operation in operations.items():
+        assert operation["security"] == ([{"session": []}] if method == "GET" else
+                                         [{"session": [], "csrf": []}]), (method, path)
+        assert "session_required" in operation["description"]
+        assert "403" in operation["responses"]
+        if method != "GET":
+            assert "sudo mode" in operation["description"], (method, path)
+        if "{id}" in path:
+            assert "404" in operation["responses"], (method, path)
+    assert {"201", "409", "422"} <= set(operations[("POST", "/api/apps")]["responses"])
+    assert "409" in operations[("POST", "/api/apps/{id}/secret")]["responses"]
+    schemas = doc["components"]["schemas"]
+    assert "client_secret" not in schemas["App"]["properties"]
+    assert "client_secret" not in schemas["AppCreated"]["required"]
+    assert set(schemas["AuthorizedApp"]["required"]) == {"app", "scopes", "projects", "created_at",
+                                                         "last_used_at"}
+
+
+def test_me_may_name_an_oauth_app():
+    me = document()["components"]["schemas"]["Me"]
+    assert me["properties"]["auth"]["enum"] == ["session", "token", "oauth"]
+    assert "app" in me["properties"] and "app" not in me["required"]
+
+
+def test_oauth_answers_are_those_the_document_describes(testapp, factory):
+    doc = document()
+    user = factory.user()
+    app, secret = factory.oauth_app(user)
+    tokens = tokens_for(testapp, user, app, secret)
+    conforms(doc, "TokenAnswer", tokens)
+    # The consent page and the token endpoint are done: what the user's session sees.
+    conforms(doc, "AuthorizedAppPage", testapp.get("/api/account/apps").json)
+    conforms(doc, "App", testapp.get(f"/api/apps/{app.id}").json)
+    testapp.reset()
+    me = testapp.get("/api/me", headers=bearer(tokens["access_token"])).json
+    conforms(doc, "Me", me)
+    assert me["auth"] == "oauth" and me["app"] == {"id": app.id, "name": app.name}
+    client = basic(app.client_id, secret)
+    for token in (tokens["access_token"], "dho_nothing"):
+        answer = testapp.post("/oauth/introspect", {"token": token}, headers=client)
+        assert answer.headers["Cache-Control"] == "no-store"
+        conforms(doc, "Introspection", answer.json)
+    device = testapp.post("/oauth/device_authorization", {"client_id": app.client_id,
+                                                           "scope": "treasure:read"}, headers=client)
+    conforms(doc, "DeviceAuthorization", device.json)
+    revoked = testapp.post("/oauth/revoke", {"token": tokens["refresh_token"]}, headers=client)
+    assert revoked.status_int == 200 and revoked.body == b""
+    # Refusals: RFC 6749 section 5.2, the challenge in the scheme the app tried.
+    refused = testapp.post("/oauth/token", {"grant_type": "refresh_token",
+                                            "refresh_token": tokens["refresh_token"]},
+                           headers=client, status=400)
+    conforms(doc, "OAuthRefusal", refused.json)
+    pattern = doc["paths"]["/oauth/token"]["post"]["responses"]["401"]["headers"][
+        "WWW-Authenticate"]["schema"]["pattern"]
+    for headers in (basic(app.client_id, "dhs_wrong"), {}):
+        unknown = testapp.post("/oauth/token", {"grant_type": "refresh_token", "refresh_token": "x",
+                                                "client_id": "dhc_unknown"}, headers=headers, status=401)
+        conforms(doc, "OAuthError", unknown.json)
+        assert re.search(pattern, unknown.headers["WWW-Authenticate"])
+
+
+def test_a_created_app_is_the_document_s_app_created(testapp, factory):
+    doc = document()
+    csrf = login(testapp, factory.user())
+    for confidential in (True, False):
+        created = testapp.post_json("/api/apps", {"name": "Organizer", "confidential": confidential,
+                                                  "redirect_uris": ["http://127.0.0.1:8765/cb"]},
+                                    headers={"X-CSRF-Token": csrf}, status=201).json
+        conforms(doc, "AppCreated", created)
+        assert ("client_secret" in created) == confidential
+
+
+# What the redirect URI and homepage rules are made of; the rest of a URI is
+# random. A URI that passes both must be accepted; one the document refuses, refused.
+URI_SCHEMES = st.sampled_from(["https", "HTTPS", "http", "hTtP", "com.example.app", "x.y", "a+b.c-d",
+                               "app", "1a.b", "", "ftp", "http.x"])
+URI_SEPARATORS = st.sampled_from(["://", ":/", ":", "//", ":///"])
+URI_HOSTS = st.sampled_from([
+    "localhost", "LocalHost", "127.0.0.1", "127.0.0.2", "[::1]", "[::2]", "[0::1]", "[::]",
+    "[fe80::1%eth0]", "[::1%x]", "[v1.x]", "[V1.x]", "[1.2.3.4]", "[zz]", "[::1", "::1]",
+    "example.com", "a%20b", "a@b", "a:b", ""])
+URI_PORTS = st.sampled_from(["", ":", ":80", ":0080", ":65535", ":000065535", ":65536", ":x", ":-1"])
+URI_RESTS = st.one_of(st.just(""), st.builds(
+    str.__add__, st.sampled_from(["/", "?", "/a?b", "//", "/#x", "?#"]),
+    st.text(alphabet=st.sampled_from(list("ab/?#:@[]% ~!\t\n\x00\x7fé")), max_size=6)))
+SPACES = st.sampled_from(["", " ", "\t", "\u3000", "\x85 "])
+
+
+@settings(max_examples=500, derandomize=True, database=None)
+@given(URI_SCHEMES, URI_SEPARATORS, URI_HOSTS, URI_PORTS, URI_RESTS, SPACES, SPACES)
+def test_the_stated_uri_rules_are_those_of_the_app_validators(scheme, separator, host, port, rest,
+                                                               before, after):
+    uri = scheme + separator + host + port + rest
+    # re.fullmatch: ECMA 262's $, which a trailing newline does not pass.
+    accepted = _accepts(ap.check_redirect_uri, uri)
+    assert bool(re.fullmatch(openapi.REDIRECT_URI, uri)) == accepted
+    assert bool(re.fullmatch(openapi.SERVER_REDIRECT_URI, uri)) == (
+        accepted and not ap.is_private_scheme(uri))
+    homepage = before + uri + after
+    assert bool(re.fullmatch(openapi.HOMEPAGE, homepage)) == _accepts(ap.check_homepage, homepage)
+
+
+@settings(max_examples=500, derandomize=True, database=None)
+@given(st.text(alphabet="0123456789abcdefABCDEF:.", max_size=45))
+def test_the_stated_ipv6_addresses_are_python_s(text):
+    try:
+        valid = isinstance(ipaddress.ip_address(text), ipaddress.IPv6Address)
+    except ValueError:
+        valid = False
+    assert bool(re.fullmatch(openapi.IPV6, text)) == valid
 
 
 # -- the same bytes everywhere, cached with an ETag --------------------------------

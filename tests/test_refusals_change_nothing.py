@@ -192,7 +192,10 @@ def send_and_compare(testapp, world: World, engine, sent: dict, statuses: dict) 
     if 400 <= status < 500:
         assert digest(engine) == before, f"{op.method} {path} was refused ({answer.status}) but wrote"
         assert answer.content_type == "application/json"
-        assert set(answer.json) <= {"error", "message", "fields"}
+        # The endpoints apps call answer as RFC 6749 section 5.2 says.
+        shape = {"error", "error_description"} if path.startswith("/oauth/") else \
+            {"error", "message", "fields"}
+        assert set(answer.json) <= shape
     else:
         world.fill()
 

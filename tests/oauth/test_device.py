@@ -135,9 +135,8 @@ def test_device_requests_are_validated(testapp, cli, dbsession):
                                  {"client_id": app.client_id, "scope": "treasure:steal"},
                                  status=400)
     assert unknown_scope.json["error"] == "invalid_scope"
-    # oauthlib checks the client_id before any authentication: invalid_request.
-    nobody = testapp.post("/oauth/device_authorization", {"client_id": "dhc_nobody"}, status=400)
-    assert nobody.json["error"] == "invalid_request"
+    nobody = testapp.post("/oauth/device_authorization", {"client_id": "dhc_nobody"}, status=401)
+    assert nobody.json["error"] == "invalid_client"
     assert row_counts(dbsession) == before
 
 

@@ -103,7 +103,10 @@ class Validator(RequestValidator):
     def validate_client_id(self, client_id, request, *args, **kwargs) -> bool:
         app = self._app(client_id)
         if app is None:
-            return False
+            # At the device endpoint (an app's call, not a browser's) the
+            # client authentication that follows refuses an unknown app as
+            # RFC 6749 section 5.2 says: 401 invalid_client.
+            return getattr(self.http, "oauth_endpoint", "") == "device"
         request.client = app
         return True
 
