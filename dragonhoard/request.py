@@ -44,7 +44,8 @@ def needs_transaction(request) -> bool:
     the transaction machinery (docs/architecture.md, "Speed").
     """
     method = request.method
-    return method not in SAFE_METHODS or (method == "GET" and request.path_info in WRITING_GETS)
+    # HEAD runs the GET view, and gets its Location (the code) too.
+    return method not in SAFE_METHODS or (method != "OPTIONS" and request.path_info in WRITING_GETS)
 
 
 class Request(PyramidRequest):

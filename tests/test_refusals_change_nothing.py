@@ -193,8 +193,8 @@ def send_and_compare(testapp, world: World, engine, sent: dict, statuses: dict) 
         assert digest(engine) == before, f"{op.method} {path} was refused ({answer.status}) but wrote"
         assert answer.content_type == "application/json"
         # The endpoints apps call answer as RFC 6749 section 5.2 says.
-        shape = {"error", "error_description"} if path.startswith("/oauth/") else \
-            {"error", "message", "fields"}
+        shape = {"error", "error_description", "error_uri", "state", "message"} \
+            if path.startswith("/oauth/") else {"error", "message", "fields"}
         assert set(answer.json) <= shape
     else:
         world.fill()

@@ -331,3 +331,13 @@ def test_the_consent_page_may_send_its_form_on_to_the_app(testapp, world):
     assert "form-action 'self' http://127.0.0.1:8765;" in page.headers["Content-Security-Policy"]
     other = testapp.get("/tokens")
     assert "form-action 'self';" in other.headers["Content-Security-Policy"]
+
+
+def test_a_head_request_issues_its_code_in_a_transaction(testapp, world, dbsession):
+    user, app, secret, *_ = world
+    tokens_for(testapp, user, app, secret)
+    verifier, challenge = pkce()
+    answer = testapp.head("/oauth/authorize?" + urlencode(authorize_params(app, challenge)),
+                          status=302)
+    code = query_of(answer.headers["Location"])["code"]
+    assert exchange(testapp, app, secret, code, verifier).json["access_token"].startswith("dho_")

@@ -105,6 +105,8 @@ def metadata(request) -> dict:
         # "none": a public app (native, command line) names itself only.
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post",
                                                   "none"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic",
+                                                       "client_secret_post", "none"],
     }
     # raise_errors=False: oauthlib insists on an https issuer, and a
     # development server is http://localhost.
