@@ -606,3 +606,34 @@ def test_refusals_as_the_rfcs_say(world):
                          auth=(app.client_id, secret))
     assert refresh.status_code == 400, refresh.text
     assert refresh.json()["error"] == "invalid_grant"
+
+
+PHONE = {"width": 375, "height": 740}
+
+
+def test_the_oauth_pages_fit_a_phone_and_pass_axe(world):
+    """The consent, device and apps pages meet the pages' standards."""
+    axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
+    axe = axe_module.Axe()
+    app, _secret = new_app(world, name="Phone Organizer")
+    oauth = code_flow_session(world, app)
+    consent_url, _state = oauth.authorization_url(world.metadata["authorization_endpoint"])
+    page = world.page
+    page.set_viewport_size(PHONE)
+    failures = []
+    try:
+        for url in (consent_url, world.url("/device"), world.url("/apps"),
+                    world.url(f"/apps/{app.id}"), world.url("/account/apps")):
+            page.goto(url)
+            page.wait_for_load_state("networkidle")
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > PHONE["width"]:
+                failures.append(f"{url}: scrolls sideways ({width}px)")
+            results = axe.run(page)
+            assert results.response["passes"], url
+            for violation in results.response["violations"]:
+                if violation["impact"] in ("serious", "critical"):
+                    failures.append(f"{url}: {violation['id']} ({violation['impact']})")
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 800})
+    assert failures == []
