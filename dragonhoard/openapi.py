@@ -120,21 +120,6 @@ class Health(s.Shape):
     status: Literal["ok", "unavailable"]
 
 
-class MeApp(s.Shape):
-    id: int
-    name: str
-
-
-# shapes.Me predates OAuth: this is what shapes.me_answer gives now (the
-# addition belongs in shapes.Me, and this class can go once it is there).
-class Me(s.Me):
-    """Who is calling, and how: a login session, a personal access token or an OAuth app's."""
-
-    auth: Literal["session", "token", "oauth"]
-    #: For an OAuth access token (`"auth": "oauth"`): the app it was issued to.
-    app: MeApp = None
-
-
 # -- OAuth 2.1: what apps send and get (DESIGN section 15) ------------------------
 # oauthlib reads the forms and writes the answers (views/oauth.py); these models
 # only describe them. Forms take unknown parameters (RFC 6749 section 3.1).
@@ -735,7 +720,7 @@ OPERATIONS: tuple[Op, ...] = (
         Answer(503, Health, "The database does not answer.", required=("Retry-After",))),
        credentials=False),
     Op("GET", "/api/me", "getMe", "Who is calling, how, and with which scopes", "users",
-       Permission.WHOAMI, (_ok(Me),),
+       Permission.WHOAMI, (_ok(s.Me),),
        description="The email only with `user:read`; for an OAuth access token, the app."),
     Op("POST", "/api/users", "register", "Register (does not log in)", "users", Permission.PUBLIC,
        (_ok(s.User, 201, description="The new user."),), body=us.Registration,

@@ -169,10 +169,19 @@ class Event(Shape):
     details: dict[str, Any]
 
 
+class MeApp(Shape):
+    id: int
+    name: str
+
+
 class Me(Shape):
+    """Who is calling, and how: a login session, a personal access token or an OAuth app's."""
+
     user: User
-    auth: Literal["session", "token"]
+    auth: Literal["session", "token", "oauth"]
     scopes: list[str]
+    #: For an OAuth access token (``"auth": "oauth"``): the app it was issued to.
+    app: MeApp = None
 
 
 class WebAuthnCredential(Shape):

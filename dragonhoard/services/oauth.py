@@ -41,6 +41,7 @@ from ..security import tokens
 from ..security.bookkeeping import Bookkeeping
 from ..security.oauth import replay
 from ..security.permissions import ADMIN_SCOPE, SCOPES
+from .tokens import check_second_factor
 
 CODE_LIFETIME = timedelta(seconds=60)
 REFRESH_LIFETIME = timedelta(days=30)
@@ -109,13 +110,15 @@ def remembered(dbsession: Session, user: User, app: OAuthApp,
 
 
 def consent(dbsession: Session, events: Bookkeeping, user: User, app: OAuthApp,
-            requested: list[str], choice: Consent) -> OAuthGrant:
+            requested: list[str], choice: Consent, *, mfa_required: str = "none") -> OAuthGrant:
     """Record the user's consent: the grant to ``app``, created or replaced.
 
     The scopes are those chosen among those asked for and grantable; the
     projects must be the user's (others are dropped). Atomic: the user's row
-    is locked, so two consents at once leave one grant.
+    is locked, so two consents at once leave one grant. Where tokens need a
+    second factor (``dragonhoard.mfa.required``), so do the apps' tokens.
     """
+    check_second_factor(user.mfa_enabled, mfa_required)
     allowed = set(grantable_scopes(user, requested))
     scopes = [scope for scope in SCOPES if scope in allowed and scope in set(choice.scopes)]
     lock_row(dbsession, User, user.id)

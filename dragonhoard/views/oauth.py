@@ -25,6 +25,7 @@ from ..security.oauth.csp import allow_form_redirect
 from ..security.oauth.server import as_oauthlib, client_used_basic, endpoints_for, metadata
 from ..security.permissions import SCOPES, Permission
 from ..services import oauth as grants
+from ..services.tokens import check_second_factor
 from .pages.auth import render_form
 
 #: RFC 6749 section 5.1: token answers are never cached.
@@ -188,6 +189,7 @@ def authorize(request):
         return answer
     requested, oauth, call = validated
     user = request.dbsession.get(User, request.identity.user_id)
+    check_second_factor(user.mfa_enabled, request.settings.mfa_required)
     app = oauth.client
     grant = grants.remembered(request.dbsession, user, app, requested)
     if grant is not None:
@@ -213,7 +215,7 @@ def authorize_decision(request):
         denied = AccessDeniedError(state=oauth.state, request=oauth)
         return HTTPFound(location=denied.in_uri(oauth.redirect_uri))
     grant = grants.consent(request.dbsession, request.bookkeeping, user, oauth.client, requested,
-                           choice_from(request.POST))
+                           choice_from(request.POST), mfa_required=request.settings.mfa_required)
     return _issue_code(request, found, call, grant, grant.scope_list, user)
 
 
@@ -244,7 +246,8 @@ def device_submit(request):
     grant = None
     if decision == "allow":
         grant = grants.consent(request.dbsession, request.bookkeeping, user, device.app,
-                               requested, choice_from(request.POST))
+                               requested, choice_from(request.POST),
+                               mfa_required=request.settings.mfa_required)
     if not grants.decide_device_code(request.dbsession, device, grant):
         return render_form(request, "device.jinja2", 400, stage="code", user_code="",
                            error="That code is unknown or has expired. Check the code your device shows.")

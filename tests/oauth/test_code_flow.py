@@ -341,3 +341,15 @@ def test_a_head_request_issues_its_code_in_a_transaction(testapp, world, dbsessi
                           status=302)
     code = query_of(answer.headers["Location"])["code"]
     assert exchange(testapp, app, secret, code, verifier).json["access_token"].startswith("dho_")
+
+
+def test_where_tokens_need_a_second_factor_so_do_the_apps(make_testapp, factory, dbsession):
+    testapp = make_testapp(dragonhoard__mfa__required="tokens")
+    user = factory.user()
+    app, _secret = factory.oauth_app(user)
+    form_login(testapp, user.email)
+    before = row_counts(dbsession)
+    _verifier, challenge = pkce()
+    page = testapp.get("/oauth/authorize", authorize_params(app, challenge), status=403)
+    assert "second factor" in page.text and "Location" not in page.headers
+    assert row_counts(dbsession) == before
