@@ -357,15 +357,13 @@ def _ascii_but(excluded: str) -> str:
 
 # The redirect URIs and homepages of OAuth apps (schemas/apps.py), as
 # urllib.parse splits them: no fragment, no user information, a port of
-# 0-65535 if any; an IPv6 host as RFC 3986 section 3.2.2 writes it.
+# 0-65535 if any; an IPv6 host in brackets (no zone, no IPvFuture).
 _H16 = "[0-9A-Fa-f]{1,4}"
 _LS32 = rf"({_H16}:{_H16}|{_OCTET}(\.{_OCTET}){{3}})"
 _IPV6_TAILS = [rf"({_H16}:){{{4 - n}}}{_LS32}" for n in range(5)] + [_H16, ""]
 IPV6 = "(" + "|".join([rf"({_H16}:){{6}}{_LS32}", rf"::({_H16}:){{5}}{_LS32}"] + [
     rf"(({_H16}:){{0,{n}}}{_H16})?::{tail}" for n, tail in enumerate(_IPV6_TAILS)]) + ")"
-_BRACKETED = _ascii_but("#/?@[]%")
-_HOST = (f"({_ascii_but('#/?@:[]')}+|\\[({IPV6}(%{_BRACKETED}+)?|v[0-9A-Fa-f]+\\."
-         f"{_ascii_but('#/?@[]')}+)\\])")
+_HOST = f"({_ascii_but('#/?@:[]')}+|\\[{IPV6}\\])"
 _PORT = "(:(0*([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?)?"
 _REST = f"([/?]{_ascii_but('#')}*)?"
 _LOOPBACK = rf"(127\.0\.0\.1|\[::1\]|{_any_case('localhost')})"

@@ -25,6 +25,7 @@ field (422), as are ``id``, ``client_id`` and ``created_at``.
 """
 from __future__ import annotations
 
+import ipaddress
 import re
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -43,6 +44,9 @@ LOOPBACK_HOSTS = frozenset(("127.0.0.1", "::1", "localhost"))
 PRIVATE_SCHEME = re.compile(r"[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+")
 #: Printable ASCII but the space: what a URI is made of (RFC 3986 section 2).
 URI_CHARACTERS = re.compile(r"[!-~]*")
+#: RFC 3986 section 3.2.2: an IPv6 address in brackets (no zone, no IPvFuture),
+#: or a name without brackets; then a port.
+AUTHORITY = re.compile(r"(\[(?P<literal>[0-9A-Fa-f:.]+)\]|[^#/?@:\[\]]*)(:[0-9]*)?")
 
 
 def _parts(value: str, what: str):
@@ -58,6 +62,14 @@ def _parts(value: str, what: str):
         raise ValueError("This is not a URI.") from None
     if "@" in parts.netloc:
         raise ValueError("Leave out the user information (user@).")
+    host = AUTHORITY.fullmatch(parts.netloc)
+    if host is None:
+        raise ValueError("This is not a host name or an address.")
+    if host["literal"] is not None:
+        try:
+            ipaddress.IPv6Address(host["literal"])
+        except ValueError:
+            raise ValueError("This is not an IPv6 address.") from None
     return parts
 
 
@@ -72,7 +84,7 @@ def check_redirect_uri(value: str) -> str:
             raise ValueError("Use https (http only on 127.0.0.1, [::1] or localhost).")
         return value
     if PRIVATE_SCHEME.fullmatch(scheme) and not parts.netloc and parts.path.startswith("/") \
-            and not value.startswith(f"{parts.scheme}://"):
+            and not value[len(parts.scheme) + 1:].startswith("//"):
         return value  # whether the app may use it depends on the app: private_scheme_errors
     raise ValueError("Use https://..., http://127.0.0.1..., or an app scheme such as "
                      "com.example.app:/callback.")

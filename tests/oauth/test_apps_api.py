@@ -189,6 +189,12 @@ def test_redirect_uris_are_kept_exactly(session, uris):
     ({"redirect_uris": ["com.example.app://host/cb"], "confidential": False}, "redirect_uris.0"),
     ({"redirect_uris": ["com.example.app:///cb"], "confidential": False}, "redirect_uris.0"),
     ({"redirect_uris": ["com.example.app:callback"], "confidential": False}, "redirect_uris.0"),
+    ({"redirect_uris": ["Com.Example.App:///x"], "confidential": False}, "redirect_uris.0"),
+    # Brackets hold a whole IPv6 address, nothing else.
+    ({"redirect_uris": ["http://x[::1]:80/cb"]}, "redirect_uris.0"),
+    ({"redirect_uris": ["http://[::1]x/cb"]}, "redirect_uris.0"),
+    ({"redirect_uris": ["https://a[::1]/cb"]}, "redirect_uris.0"),
+    ({"redirect_uris": ["http://[::1::2]/cb"]}, "redirect_uris.0"),
     ({"confidential": "yes"}, "confidential"),
     ({"confidential": None}, "confidential"),
     ({"client_id": "dhc_mine"}, "client_id"),
