@@ -70,6 +70,14 @@ def challenge_key(address: str | None) -> str:
 #: Passkey challenges an address may ask for in an hour: each is a row
 #: written for someone nobody knows yet, so their number is bounded.
 CHALLENGES_PER_HOUR = 300
+#: Device user codes a user may send to /device in an hour (an address, three
+#: times as many): a code is 8 of 20 letters, and guessing must stay hopeless.
+DEVICE_CODES_PER_HOUR = 30
+
+
+def device_keys(user_id: int, address: str | None) -> tuple[str, str]:
+    """The keys /device's code entries count under: the user, the address."""
+    return f"device-user:{user_id}", f"device:{counted_address(address)}"
 
 
 @dataclass(frozen=True)
@@ -192,6 +200,12 @@ class Throttle:
         """Count a leak report from the request's address (any outcome), or refuse it."""
         counters = [(leak_key(request.client_addr), self.leak_limit)]
         return _once(request, "leak", lambda: self._hit(counters, timedelta(hours=1)))
+
+    def device_code_entry(self, request, user_id: int) -> Decision:
+        """Count a user code sent to /device (any outcome), or refuse it."""
+        user_key, address_key = device_keys(user_id, request.client_addr)
+        counters = [(user_key, DEVICE_CODES_PER_HOUR), (address_key, 3 * DEVICE_CODES_PER_HOUR)]
+        return _once(request, "device", lambda: self._hit(counters, timedelta(hours=1)))
 
     def passkey_challenge(self, request) -> Decision:
         """Count an anonymous request for a passkey challenge, or refuse it."""

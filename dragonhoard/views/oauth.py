@@ -20,6 +20,7 @@ from pyramid.response import Response
 from pyramid.security import NO_PERMISSION_REQUIRED
 from pyramid.view import view_config
 
+from ..errors import Throttled
 from ..models import OAuthApp, User
 from ..security.oauth.csp import allow_form_redirect
 from ..security.oauth.server import as_oauthlib, client_used_basic, endpoints_for, metadata
@@ -230,6 +231,10 @@ def device_form(request):
 
 @view_config(route_name="device", request_method="POST", permission=Permission.ACCOUNT)
 def device_submit(request):
+    # Every code sent counts (whatever its outcome): guessing stays hopeless.
+    decision = request.throttle.device_code_entry(request, request.identity.user_id)
+    if not decision.allowed:
+        raise Throttled(decision.retry_after, "Too many codes tried; try again later.")
     typed = request.POST.get("user_code", "")[:20]
     device = grants.pending_device_code(request.dbsession, typed)
     if device is None:

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from dragonhoard.models import OAuthDeviceCode
+from dragonhoard.security.throttle import DEVICE_CODES_PER_HOUR
 
 from ..helpers import bearer, form_login, row_counts
 from .flows import DEVICE_GRANT
@@ -106,7 +107,10 @@ def test_an_unknown_or_expired_user_code_changes_nothing(clock, testapp, cli, db
     clock.advance(seconds=601)
     form["user_code"] = started["user_code"]
     assert "unknown or has expired" in form.submit(status=400).text
-    assert row_counts(dbsession) == before
+    after = row_counts(dbsession)
+    # Only the throttle counted the codes sent.
+    assert after.pop("throttle_hits") == before.pop("throttle_hits") + 4
+    assert after == before
 
 
 def test_the_device_page_needs_a_login(testapp):
@@ -146,3 +150,15 @@ def test_codes_are_stored_hashed(testapp, cli, dbsession):
     row = dbsession.scalars(select(OAuthDeviceCode)).one()
     assert started["device_code"] not in (row.device_code_hash, row.user_code_hash)
     assert started["user_code"].replace("-", "") not in row.user_code_hash
+
+
+def test_guessing_user_codes_is_throttled(testapp, cli, dbsession):
+    user, _app = cli
+    form_login(testapp, user.email)
+    form = testapp.get("/device").forms[1]
+    for _ in range(DEVICE_CODES_PER_HOUR):
+        form["user_code"] = "BCDF-GHJK"
+        form.submit(status=400)
+    form["user_code"] = "BCDF-GHJK"
+    refused = form.submit(status=429)
+    assert int(refused.headers["Retry-After"]) > 0
