@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from functools import partial
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
-from dragonhoard.models import ApiToken, OAuthRefreshToken
+from dragonhoard.models import ApiToken, OAuthGrant, OAuthRefreshToken
 
 from ..helpers import form_login
 from ..test_races import THREADS, statuses, together
-from .flows import DEVICE_GRANT, REDIRECT, code_for, refresh, tokens_for
+from .flows import DEVICE_GRANT, REDIRECT, authorize_params, code_for, pkce, refresh, tokens_for
 
 ROUNDS = 10
 
@@ -77,3 +77,23 @@ def test_an_approved_device_code_polled_at_once_is_exchanged_once(make_testapp, 
                             for client in clients])
         assert statuses(answers) == [200] + [400] * (THREADS - 1)
         assert count(dbsession, ApiToken) == before + 1
+
+
+def test_consents_given_at_once_leave_one_grant(make_testapp, factory, dbsession):
+    user = factory.user()
+    app, _secret = factory.oauth_app(factory.user())
+    browsers = [make_testapp() for _ in range(THREADS)]
+    for browser in browsers:
+        form_login(browser, user.email)
+    for _ in range(ROUNDS):
+        dbsession.execute(delete(OAuthGrant))
+        dbsession.commit()
+        forms = []
+        for browser in browsers:
+            _verifier, challenge = pkce()
+            forms.append(browser.get("/oauth/authorize", authorize_params(app, challenge))
+                         .forms["consent"])
+        answers = together([partial(form.submit, "decision", value="allow", status="*")
+                            for form in forms])
+        assert statuses(answers) == [302] * THREADS
+        assert count(dbsession, OAuthGrant) == 1
