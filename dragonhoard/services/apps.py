@@ -6,6 +6,7 @@ secret (``dhs_``, the token format of section 3) is returned once, by
 """
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from .pagination import paginate
 #: ``dhc_`` + 24 random characters: public (it travels in URLs), but unguessable.
 CLIENT_ID_PREFIX = "dhc_"
 MAX_APPS_PER_USER = 100
+CLIENT_ID_SHAPE = re.compile(r"[A-Za-z0-9_]{1,40}")
 
 
 @dataclass
@@ -37,7 +39,11 @@ def new_client_id() -> str:
     return CLIENT_ID_PREFIX + "".join(secrets.choice(tokens.ALPHABET) for _ in range(24))
 
 
-def app_by_client_id(dbsession: Session, client_id: str) -> OAuthApp | None:
+def app_by_client_id(dbsession: Session, client_id: str | None) -> OAuthApp | None:
+    """The app, or None; only what a client id can be reaches the database
+    (it comes from anyone: no NUL byte, no five kilobytes)."""
+    if not client_id or not CLIENT_ID_SHAPE.fullmatch(client_id):
+        return None
     return dbsession.scalars(select(OAuthApp).where(OAuthApp.client_id == client_id)).first()
 
 

@@ -69,6 +69,8 @@ def _call(request, endpoint_name: str, method_name: str) -> Response:
         return oauth_answer(request, {}, replayed.body, 200)
     except OAuth2Error as error:
         return oauth_answer(request, error.headers, error.json, error.status_code)
+    except ValueError:  # oauthlib's own reading of the form (bad %-encoding)
+        return malformed_body(request)
 
 
 CLIENT_VIEW = dict(request_method="POST", permission=NO_PERMISSION_REQUIRED, require_csrf=False)
@@ -104,6 +106,8 @@ def device_authorization(request):
             uri, method, body, headers)
     except OAuth2Error as error:
         return oauth_answer(request, error.headers, error.json, error.status_code)
+    except ValueError:  # oauthlib's own reading of the form (bad %-encoding)
+        return malformed_body(request)
     if status == 200 and isinstance(data, dict):
         grants.save_device_code(request.dbsession, found.validator.client,
                                 device_code=data["device_code"], user_code=data["user_code"],
@@ -163,15 +167,15 @@ def _validated(request, found):
     try:
         uri, method, body, headers = as_oauthlib(request)
         scopes, info = found.authorization.validate_authorization_request(uri, method, body, headers)
-    except UnicodeDecodeError:
-        return None, render_form(request, "oauth_error.jinja2", 400,
-                                 message="The request could not be read.")
     except FatalClientError as error:
         # No trustworthy redirect URI: say so here, never redirect.
         return None, render_form(request, "oauth_error.jinja2", error.status_code,
                                  message=error.description)
     except OAuth2Error as error:
         return None, HTTPFound(location=error.in_uri(error.redirect_uri))
+    except ValueError:  # undecodable: bad UTF-8 or %-encoding (oauthlib's reading too)
+        return None, render_form(request, "oauth_error.jinja2", 400,
+                                 message="The request could not be read.")
     return (scopes, info["request"], (uri, method, body, headers)), None
 
 

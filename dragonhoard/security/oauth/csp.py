@@ -52,8 +52,6 @@ def allow_form_redirect_for_next(request, next_path: str | None) -> None:
         return
     query = parse_qs(urlsplit(next_path).query)
     client_id = (query.get("client_id") or [""])[0]
-    if not client_id or len(client_id) > 40:
-        return
     app = app_by_client_id(request.dbsession, client_id)
     if app is None:
         return

@@ -58,8 +58,6 @@ class Validator(RequestValidator):
     # -- clients -----------------------------------------------------------
 
     def _app(self, client_id: str | None) -> OAuthApp | None:
-        if not client_id or len(client_id) > 40:
-            return None
         return app_by_client_id(self.dbsession, client_id)
 
     def client_authentication_required(self, request, *args, **kwargs) -> bool:
