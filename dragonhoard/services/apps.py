@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import clock
-from ..models import EventKind, OAuthApp
+from ..models import EventKind, OAuthApp, OAuthGrant
 from ..security import tokens
 from ..security.bookkeeping import Bookkeeping
 from .pagination import paginate
@@ -113,8 +113,11 @@ def rotate_secret(dbsession: Session, events: Bookkeeping, app: OAuthApp) -> str
 
 
 def delete_app(dbsession: Session, events: Bookkeeping, app: OAuthApp) -> None:
-    """Delete the app: its grants, codes and tokens go with it (cascade)."""
+    """Delete the app: its grants, codes and tokens go with it (cascade);
+    each user who had authorized it finds the revocation in their log."""
     events.audit(EventKind.OAUTH_APP_DELETED, app.owner_id, app_id=app.id, name=app.name,
                  client_id=app.client_id)
+    for user_id in dbsession.scalars(select(OAuthGrant.user_id).where(OAuthGrant.app_id == app.id)):
+        events.audit(EventKind.OAUTH_REVOKED, user_id, app_id=app.id, reason="app_deleted")
     dbsession.delete(app)
     dbsession.flush()

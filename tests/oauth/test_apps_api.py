@@ -365,13 +365,17 @@ def test_deleting_an_app_kills_its_tokens(session, factory, dbsession):
     me = testapp.get("/api/me", headers=bearer(access)).json
     assert me["auth"] == "oauth" and me["app"]["id"] == app.id
 
-    testapp.delete(f"/api/apps/{app.id}", headers=headers, status=204)
+    app_id = app.id
+    testapp.delete(f"/api/apps/{app_id}", headers=headers, status=204)
     response = testapp.get("/api/me", headers=bearer(access), status=401)
     assert 'error="invalid_token"' in response.headers["WWW-Authenticate"]
     assert refresh(testapp, app, secret, refresh_token, status=401).json["error"] == "invalid_client"
     dbsession.expire_all()
     assert dbsession.scalars(select(OAuthGrant.id)).all() == []
     assert dbsession.scalars(select(ApiToken.id).where(ApiToken.grant_id.is_not(None))).all() == []
+    revoked = dbsession.scalars(select(AuditEvent).where(AuditEvent.kind == "oauth:revoked")).one()
+    assert revoked.user_id == user.id and revoked.details == {"app_id": app_id,
+                                                               "reason": "app_deleted"}
 
 
 def test_authorized_apps_are_listed_and_revoked(session, factory, dbsession):
