@@ -3,9 +3,9 @@
 are our rules, each write with its security-log event.
 
 - A grant is one user's consent to one app; consenting again replaces its
-  scopes and projects. Every token carries the grant's scopes and projects
-  as they were when it was issued, so that it never does more than the user
-  agreed to at that moment.
+  scopes and projects. Every access token carries the grant's scopes and
+  projects as they were when it was issued; one issued by a refresh takes
+  the grant as it is then (its scopes never more than the refresh token's).
 - Revoking a grant deletes it, and every code, refresh token and access
   token issued under it with it: they stop working on the next request.
 - A replayed authorization code or refresh token revokes the grant.
@@ -216,11 +216,11 @@ def save_code(dbsession: Session, grant: OAuthGrant, code: str, *, redirect_uri:
     dbsession.flush()
 
 
-def redeem_code(dbsession: Session, events: Bookkeeping, app: OAuthApp,
-                code: str) -> OAuthCode | None:
-    """The app's live code, now used; None when there is none. A code used
-    before revokes its grant. The code's row is locked first, so of two
-    exchanges at once one wins."""
+def live_code(dbsession: Session, events: Bookkeeping, app: OAuthApp,
+              code: str) -> OAuthCode | None:
+    """The app's live, unspent code, locked until the transaction ends (of
+    two exchanges at once, the second waits, then finds it spent); None when
+    there is none. A code spent before revokes its grant."""
     found = dbsession.scalars(
         select(OAuthCode).join(OAuthGrant).where(OAuthCode.code_hash == sha256(code),
                                                   OAuthGrant.app_id == app.id)
@@ -229,15 +229,18 @@ def redeem_code(dbsession: Session, events: Bookkeeping, app: OAuthApp,
         found = _locked(dbsession, OAuthCode, found.id)
     if found is None:
         return None
-    now = clock.now()
     if found.used_at is not None:
         revoke_grant(dbsession, events, found.grant, reason="code_reused")
         return None
-    if found.expires_at <= now:
+    if found.expires_at <= clock.now():
         return None
-    found.used_at = now
-    dbsession.flush()
     return found
+
+
+def spend_code(dbsession: Session, found: OAuthCode) -> None:
+    """The code gave its tokens: single-use from now on."""
+    found.used_at = clock.now()
+    dbsession.flush()
 
 
 # -- tokens ------------------------------------------------------------------
@@ -368,17 +371,22 @@ def pending_device_code(dbsession: Session, typed: str) -> OAuthDeviceCode | Non
     return found
 
 
-def decide_device_code(dbsession: Session, device: OAuthDeviceCode,
-                       grant: OAuthGrant | None) -> bool:
-    """Approve (with the grant the user just gave) or deny (None) a pending
-    device authorization; False when it was decided or expired meanwhile."""
+def claim_device_code(dbsession: Session, device: OAuthDeviceCode) -> OAuthDeviceCode | None:
+    """The pending device authorization, locked for its decision, before
+    any consent is written; None when it was decided or expired meanwhile."""
     device = _locked(dbsession, OAuthDeviceCode, device.id)
     if device is None or device.status != "pending" or device.expires_at <= clock.now():
-        return False
+        return None
+    return device
+
+
+def decide_device_code(dbsession: Session, device: OAuthDeviceCode,
+                       grant: OAuthGrant | None) -> None:
+    """Approve (with the grant the user just gave) or deny (None) a device
+    authorization :func:`claim_device_code` holds."""
     device.status = "approved" if grant is not None else "denied"
     device.grant_id = grant.id if grant is not None else None
     dbsession.flush()
-    return True
 
 
 @dataclass(frozen=True)

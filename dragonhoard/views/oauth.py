@@ -204,6 +204,7 @@ def authorize(request):
     fields = {name: request.GET.get(name, "") for name in REQUEST_FIELDS}
     allow_form_redirect(request, oauth.redirect_uri)
     return render_form(request, "oauth_authorize.jinja2", fields=fields,
+                       redirect_uri=oauth.redirect_uri,
                        action=request.route_path("oauth.authorize"),
                        **consent_values(request, user, app, requested))
 
@@ -252,16 +253,19 @@ def device_submit(request):
                            action=request.route_path("device"),
                            fields={"user_code": typed},
                            **consent_values(request, user, device.app, requested))
-    grant = None
-    if decision == "allow":
-        grant = grants.consent(request.dbsession, request.bookkeeping, user, device.app,
-                               requested, choice_from(request.POST),
-                               mfa_required=request.settings.mfa_required)
-    if not grants.decide_device_code(request.dbsession, device, grant):
+    app = device.app
+    device = grants.claim_device_code(request.dbsession, device)
+    if device is None:  # decided or expired while the page was open: nothing written
         return render_form(request, "device.jinja2", 400, stage="code", user_code="",
                            error="That code is unknown or has expired. Check the code your device shows.")
-    request.session.flash(f"{device.app.name} is connected: return to your device."
-                          if grant is not None else f"You denied {device.app.name}.")
+    grant = None
+    if decision == "allow":
+        grant = grants.consent(request.dbsession, request.bookkeeping, user, app,
+                               requested, choice_from(request.POST),
+                               mfa_required=request.settings.mfa_required)
+    grants.decide_device_code(request.dbsession, device, grant)
+    request.session.flash(f"{app.name} is connected: return to your device."
+                          if grant is not None else f"You denied {app.name}.")
     return HTTPSeeOther(location=request.route_path("device.done"))
 
 

@@ -353,3 +353,27 @@ def test_where_tokens_need_a_second_factor_so_do_the_apps(make_testapp, factory,
     page = testapp.get("/oauth/authorize", authorize_params(app, challenge), status=403)
     assert "second factor" in page.text and "Location" not in page.headers
     assert row_counts(dbsession) == before
+
+
+def test_a_stolen_code_without_its_verifier_cannot_be_burnt(testapp, world, dbsession):
+    """PKCE makes an intercepted code harmless: the thief's tries, without the
+    verifier or from another redirect URI, do not spend it."""
+    user, app, secret, *_ = world
+    code, verifier = code_for(testapp, user, app)
+    exchange(testapp, app, secret, code, "x" * 43, status=400)
+    exchange(testapp, app, secret, code, verifier, status=400,
+             redirect_uri="http://127.0.0.1:8765/other")
+    exchange(testapp, app, secret, code, None, status=400)
+    body = exchange(testapp, app, secret, code, verifier).json
+    testapp.get("/api/me", headers=bearer(body["access_token"]), status=200)
+    assert len(dbsession.scalars(select(OAuthGrant)).all()) == 1
+
+
+@pytest.mark.parametrize("challenge", ["a" * 42, "a" * 44, "a" * 300, "a" * 42 + "=", "é" * 43])
+def test_a_challenge_no_s256_digest_can_be_is_refused(testapp, world, dbsession, challenge):
+    user, app, *_ = world
+    form_login(testapp, user.email)
+    before = row_counts(dbsession)
+    answer = testapp.get("/oauth/authorize", authorize_params(app, challenge), status=302)
+    assert query_of(answer.headers["Location"])["error"] == "invalid_request"
+    assert row_counts(dbsession) == before

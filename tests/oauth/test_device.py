@@ -162,3 +162,34 @@ def test_guessing_user_codes_is_throttled(testapp, cli, dbsession):
     form["user_code"] = "BCDF-GHJK"
     refused = form.submit(status=429)
     assert int(refused.headers["Retry-After"]) > 0
+
+
+def test_a_device_token_holds_only_what_the_user_granted(clock, testapp, cli):
+    """RFC 8628's token request has no scope: one sent there widens nothing."""
+    user, app = cli
+    started = start(testapp, app, scope="user:read")
+    form_login(testapp, user.email)
+    enter(testapp, started["user_code"], granted_scope=[])  # every scope unchecked
+    clock.advance(seconds=10)
+    body = poll(testapp, app, started["device_code"], status=200,
+                scope="treasure:read treasure:delete user:edit admin").json
+    assert body["scope"] == ""
+    assert testapp.get("/api/me", headers=bearer(body["access_token"])).json["scopes"] == []
+    refreshed = testapp.post("/oauth/token", {"grant_type": "refresh_token",
+                                              "refresh_token": body["refresh_token"],
+                                              "client_id": app.client_id,
+                                              "scope": "treasure:delete"}, status=400)
+    assert refreshed.json["error"] == "invalid_scope"
+
+
+def test_a_code_decided_meanwhile_writes_no_consent(clock, testapp, cli, dbsession):
+    user, app = cli
+    started = start(testapp, app)
+    form_login(testapp, user.email)
+    consent = testapp.get("/device", {"user_code": started["user_code"]}).forms[1].submit()
+    clock.advance(seconds=601)
+    before = row_counts(dbsession)
+    consent.forms["consent"].submit("decision", value="allow", status=400)
+    after = row_counts(dbsession)
+    after.pop("throttle_hits"), before.pop("throttle_hits")
+    assert after == before

@@ -6,6 +6,7 @@ Built per request: each is a few small objects around the request's
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from oauthlib.oauth2 import (
@@ -17,6 +18,7 @@ from oauthlib.oauth2 import (
     RevocationEndpoint,
     TokenEndpoint,
 )
+from oauthlib.oauth2.rfc6749.errors import InvalidRequestError
 from oauthlib.oauth2.rfc6749.grant_types.authorization_code import (
     AuthorizationCodeGrant,
     code_challenge_method_s256,
@@ -32,10 +34,27 @@ from .validator import Validator, basic_credentials
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
+#: RFC 7636 section 4.2: BASE64URL(SHA-256(verifier)), unpadded, is 43 characters.
+S256_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")
+
+
+def _challenge_shape(request) -> dict:
+    """An authorization request's challenge, when it has one, is an S256 one."""
+    if request.code_challenge is not None and not S256_CHALLENGE.fullmatch(request.code_challenge):
+        raise InvalidRequestError(description="code_challenge must be 43 base64url characters "
+                                  "(S256).", request=request)
+    return {}
+
+
 class S256CodeGrant(AuthorizationCodeGrant):
-    """PKCE with S256 only: ``plain`` is refused (OAuth 2.1, RFC 9700)."""
+    """PKCE with S256 only: ``plain`` is refused (OAuth 2.1, RFC 9700), and
+    a challenge that no S256 digest can be is refused before it is stored."""
 
     _code_challenge_methods = {"S256": code_challenge_method_s256}
+
+    def __init__(self, request_validator) -> None:
+        super().__init__(request_validator)
+        self.custom_validators.pre_auth.append(_challenge_shape)
 
 
 def _access_token(request) -> str:

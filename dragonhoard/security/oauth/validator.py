@@ -151,11 +151,15 @@ class Validator(RequestValidator):
                          code_challenge=request.code_challenge)
 
     def validate_code(self, client_id, code, client, request, *args, **kwargs) -> bool:
-        found = grants.redeem_code(self.dbsession, self.events, client, code)
+        """The app's live code, locked, not yet spent: oauthlib checks the
+        PKCE verifier and the redirect URI next, and the code is spent only
+        once they passed (:meth:`invalidate_authorization_code`), so that a
+        code stolen without its verifier cannot be burnt by the thief."""
+        found = grants.live_code(self.dbsession, self.events, client, code)
         if found is None or not self._take_grant(request, found.grant):
             return False
         request.oauth_code = found
-        request.scopes = [s for s in found.scopes.split() if s in found.grant.scope_list]
+        self._allow(request, found.scopes.split())
         return True
 
     def get_code_challenge(self, code, request) -> str | None:
@@ -166,8 +170,7 @@ class Validator(RequestValidator):
         return "S256"
 
     def invalidate_authorization_code(self, client_id, code, request, *args, **kwargs) -> None:
-        """Done already: :func:`services.oauth.redeem_code` marks the code
-        used under its row lock."""
+        grants.spend_code(self.dbsession, request.oauth_code)
 
     # -- refresh tokens -----------------------------------------------------
 
@@ -176,11 +179,11 @@ class Validator(RequestValidator):
         if found is None or not self._take_grant(request, found.grant):
             return False
         request.used_refresh = (found, refresh_token)
+        self._allow(request, found.scopes.split())
         return True
 
     def get_original_scopes(self, refresh_token, request, *args, **kwargs) -> list[str]:
-        found, _secret = request.used_refresh
-        return [s for s in found.scopes.split() if s in request.grant.scope_list]
+        return list(request.granted_scopes)
 
     def rotate_refresh_token(self, request) -> bool:
         return True
@@ -195,7 +198,7 @@ class Validator(RequestValidator):
             return poll.status
         if not self._take_grant(request, poll.device.grant):
             return None
-        request.scopes = [s for s in poll.device.scopes.split() if s in request.grant.scope_list]
+        self._allow(request, poll.device.scopes.split())
         return "authorized"
 
     # -- tokens -------------------------------------------------------------
@@ -209,8 +212,19 @@ class Validator(RequestValidator):
         request.grant = grant
         return True
 
+    def _allow(self, request, asked: list[str]) -> None:
+        """The most a token issued now may hold: what the code, refresh token
+        or device code was for, within the grant as it is now."""
+        request.granted_scopes = [s for s in asked if s in request.grant.scope_list]
+        request.scopes = list(request.granted_scopes)
+
     def save_bearer_token(self, token, request, *args, **kwargs) -> None:
-        grants.save_tokens(self.dbsession, request.grant, token, scopes=request.scopes,
+        # Whatever the request asked for, never beyond what was granted (a
+        # device's token request may name scopes: RFC 8628 has none there).
+        allowed = set(request.granted_scopes)
+        scopes = [scope for scope in request.scopes if scope in allowed]
+        token["scope"] = " ".join(scopes)  # the answer oauthlib sends is this dict
+        grants.save_tokens(self.dbsession, request.grant, token, scopes=scopes,
                            access_seconds=self.settings.oauth_access_seconds,
                            used_refresh=getattr(request, "used_refresh", None))
 
