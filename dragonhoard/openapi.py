@@ -634,7 +634,9 @@ OAUTH_ENDPOINTS = (
     Op("POST", "/oauth/device_authorization", "oauthDeviceAuthorization",
        "Start the device flow (RFC 8628)", "oauth", Permission.PUBLIC,
        (_ok(DeviceAuthorization, description="The codes.", required=_NO_STORE), _OAUTH_REFUSED,
-        _CLIENT_REFUSED),
+        _CLIENT_REFUSED,
+        Answer(429, OAuthError, "`slow_down`: past 100 device authorizations an hour from one "
+               "address; wait Retry-After seconds.", required=("Retry-After", "Cache-Control"))),
        body=DeviceAuthorizationRequest, body_type=FORM, client=True, sessions=True,
        example={"client_id": _CLIENT_ID_EXAMPLE, "scope": "treasure:read"},
        description=(

@@ -75,6 +75,11 @@ CHALLENGES_PER_HOUR = 300
 DEVICE_CODES_PER_HOUR = 30
 
 
+#: Device authorizations an address may start in an hour: each writes a row
+#: for an app anyone may name (a public app's client_id is no secret).
+DEVICE_AUTHORIZATIONS_PER_HOUR = 100
+
+
 def device_keys(user_id: int, address: str | None) -> tuple[str, str]:
     """The keys /device's code entries count under: the user, the address."""
     return f"device-user:{user_id}", f"device:{counted_address(address)}"
@@ -206,6 +211,12 @@ class Throttle:
         user_key, address_key = device_keys(user_id, request.client_addr)
         counters = [(user_key, DEVICE_CODES_PER_HOUR), (address_key, 3 * DEVICE_CODES_PER_HOUR)]
         return _once(request, "device", lambda: self._hit(counters, timedelta(hours=1)))
+
+    def device_authorization(self, request) -> Decision:
+        """Count a device authorization request from the address, or refuse it."""
+        counters = [(f"device-auth:{counted_address(request.client_addr)}",
+                     DEVICE_AUTHORIZATIONS_PER_HOUR)]
+        return _once(request, "device-auth", lambda: self._hit(counters, timedelta(hours=1)))
 
     def passkey_challenge(self, request) -> Decision:
         """Count an anonymous request for a passkey challenge, or refuse it."""

@@ -96,6 +96,11 @@ def device_authorization(request):
     """RFC 8628 section 3.1: oauthlib draws the codes; storing them (hashed,
     with the app and the scopes it validated) is ours."""
     request.oauth_endpoint = "device"
+    throttled = request.throttle.device_authorization(request)
+    if not throttled.allowed:
+        return oauth_answer(request, {"Retry-After": str(throttled.retry_after)},
+                            {"error": "slow_down", "error_description":
+                             "Too many device codes asked for from here; try again later."}, 429)
     try:
         uri, method, body, headers = as_oauthlib(request)
     except UnicodeDecodeError:

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from dragonhoard.models import OAuthDeviceCode
-from dragonhoard.security.throttle import DEVICE_CODES_PER_HOUR
+from dragonhoard.security.throttle import DEVICE_AUTHORIZATIONS_PER_HOUR, DEVICE_CODES_PER_HOUR
 
 from ..helpers import bearer, form_login, row_counts
 from .flows import DEVICE_GRANT
@@ -141,7 +141,9 @@ def test_device_requests_are_validated(testapp, cli, dbsession):
     assert unknown_scope.json["error"] == "invalid_scope"
     nobody = testapp.post("/oauth/device_authorization", {"client_id": "dhc_nobody"}, status=401)
     assert nobody.json["error"] == "invalid_client"
-    assert row_counts(dbsession) == before
+    after = row_counts(dbsession)
+    after.pop("throttle_hits"), before.pop("throttle_hits")  # each request counted
+    assert after == before
 
 
 def test_codes_are_stored_hashed(testapp, cli, dbsession):
@@ -193,3 +195,13 @@ def test_a_code_decided_meanwhile_writes_no_consent(clock, testapp, cli, dbsessi
     after = row_counts(dbsession)
     after.pop("throttle_hits"), before.pop("throttle_hits")
     assert after == before
+
+
+def test_device_authorizations_are_counted_per_address(testapp, cli, dbsession):
+    _user, app = cli
+    for _ in range(DEVICE_AUTHORIZATIONS_PER_HOUR):
+        start(testapp, app)
+    refused = testapp.post("/oauth/device_authorization", {"client_id": app.client_id},
+                           status=429)
+    assert refused.json["error"] == "slow_down" and int(refused.headers["Retry-After"]) > 0
+    assert len(dbsession.scalars(select(OAuthDeviceCode)).all()) == DEVICE_AUTHORIZATIONS_PER_HOUR
