@@ -145,7 +145,8 @@ def revoke_grant(dbsession: Session, events: Bookkeeping, grant: OAuthGrant, *,
     """Delete the grant, and by cascade every code and token issued under it.
 
     ``reason``: ``user`` (the user revoked the app), ``refresh_reused``,
-    ``code_reused``, ``revoked`` (the app revoked its refresh token).
+    ``code_reused``, ``revoked`` (the app revoked its refresh token),
+    ``leaked`` (a leak report named one of its refresh tokens).
     """
     kind = EventKind.OAUTH_REFRESH_REUSED if reason == "refresh_reused" else EventKind.OAUTH_REVOKED
     events.audit(kind, grant.user_id, app_id=grant.app_id, reason=reason)
@@ -467,3 +468,19 @@ def introspection(dbsession: Session, app: OAuthApp,
     return {"scope": scopes, "client_id": app.client_id, "username": user.username,
             "sub": str(user.id), "token_type": "Bearer" if kind == "access_token" else kind,
             "iat": int(issued.timestamp()), "exp": int(expires.timestamp())}
+
+
+def revoke_leaked_refresh_tokens(dbsession: Session, events: Bookkeeping,
+                                 reported: list[str]) -> int:
+    """A leak report's ``dhr_`` tokens (POST /api/credentials/revoke): each
+    live one takes its grant with it; how many grants were revoked."""
+    hashes = {tokens.hash_token(value) for value in reported
+              if tokens.is_well_formed(value, tokens.OAUTH_REFRESH_PREFIX)}
+    if not hashes:
+        return 0
+    found = dbsession.scalars(select(OAuthRefreshToken)
+                              .where(OAuthRefreshToken.token_hash.in_(hashes))).all()
+    revoked = {row.grant_id: row.grant for row in found}
+    for grant in revoked.values():
+        revoke_grant(dbsession, events, grant, reason="leaked")
+    return len(revoked)

@@ -107,3 +107,15 @@ def test_the_app_endpoints_ignore_a_users_bearer_token(granted, testapp, factory
                                            "refresh_token": body["refresh_token"]},
                           headers=bearer(token), status=401)
     assert answer.json["error"] == "invalid_client"
+
+
+def test_a_leak_report_of_oauth_tokens_revokes_them(granted, testapp, dbsession):
+    _user, app, secret, body = granted
+    testapp.post_json("/api/credentials/revoke", {"tokens": [body["access_token"]]}, status=202)
+    testapp.get("/api/me", headers=bearer(body["access_token"]), status=401)
+    fresh = refresh(testapp, app, secret, body["refresh_token"]).json
+    testapp.post_json("/api/credentials/revoke", {"tokens": [fresh["refresh_token"]]}, status=202)
+    testapp.get("/api/me", headers=bearer(fresh["access_token"]), status=401)
+    assert dbsession.scalars(select(OAuthGrant)).all() == []
+    event = dbsession.scalars(select(AuditEvent).where(AuditEvent.kind == "oauth:revoked")).one()
+    assert event.details["reason"] == "leaked"

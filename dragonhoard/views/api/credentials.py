@@ -11,6 +11,7 @@ from ...schemas import parse_json
 from ...schemas.shapes import token_answer
 from ...schemas.tokens import LeakReport
 from ...security.permissions import Permission
+from ...services.oauth import revoke_leaked_refresh_tokens
 from ...services.tokens import revoke_leaked, revoke_token
 
 
@@ -43,6 +44,7 @@ def leak_report(request):
         raise Throttled(decision.retry_after, "Too many reports; try again later.")
     body = parse_json(request, LeakReport)
     revoke_leaked(request.dbsession, request.bookkeeping, body.tokens)
+    revoke_leaked_refresh_tokens(request.dbsession, request.bookkeeping, body.tokens)
     request.response.status = 202
     return {"status": "accepted", "message": "Every live token named in the report is revoked."}
 
