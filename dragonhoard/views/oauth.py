@@ -242,9 +242,9 @@ def device_form(request):
 @view_config(route_name="device", request_method="POST", permission=Permission.ACCOUNT)
 def device_submit(request):
     # Every code sent counts (whatever its outcome): guessing stays hopeless.
-    decision = request.throttle.device_code_entry(request, request.identity.user_id)
-    if not decision.allowed:
-        raise Throttled(decision.retry_after, "Too many codes tried; try again later.")
+    counted = request.throttle.device_code_entry(request, request.identity.user_id)
+    if not counted.allowed:
+        raise Throttled(counted.retry_after, "Too many codes tried; try again later.")
     typed = request.POST.get("user_code", "")[:20]
     device = grants.pending_device_code(request.dbsession, typed)
     if device is None:

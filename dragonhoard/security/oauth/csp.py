@@ -6,6 +6,12 @@ redirect URI), and a login form whose ``next`` is /oauth/authorize (303 to
 it, then 302 to the app when it was consented to before) would be blocked by
 ``form-action 'self'``. Those pages' policy names the app's registered
 redirect URI's origin too.
+
+Anyone may register an app, so the origin a login page names may be
+anyone's. That is accepted: form-action only says where this page's forms
+may end up, its forms are ours (autoescaped templates, no inline script),
+and the origin is a registered URI's, checked against a strict pattern, so
+nothing can be added to the policy through it.
 """
 from __future__ import annotations
 
