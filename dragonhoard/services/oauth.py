@@ -346,6 +346,21 @@ def normal_user_code(typed: str) -> str:
     return "".join(ch for ch in typed.upper() if ch.isalnum())
 
 
+def free_user_code(dbsession: Session, drawn: str) -> str:
+    """``drawn``, or another user code when a stored one has it (the column
+    is unique): an expired one is deleted, a live one makes us draw again."""
+    while True:
+        found = dbsession.scalars(select(OAuthDeviceCode).where(
+            OAuthDeviceCode.user_code_hash == sha256(normal_user_code(drawn)))).first()
+        if found is None:
+            return drawn
+        if found.expires_at <= clock.now():
+            dbsession.delete(found)
+            dbsession.flush()
+            return drawn
+        drawn = new_user_code()
+
+
 def save_device_code(dbsession: Session, app: OAuthApp, *, device_code: str, user_code: str,
                      scopes: list[str]) -> None:
     now = clock.now()

@@ -114,6 +114,10 @@ def device_authorization(request):
     except ValueError:  # oauthlib's own reading of the form (bad %-encoding)
         return malformed_body(request)
     if status == 200 and isinstance(data, dict):
+        user_code = grants.free_user_code(request.dbsession, data["user_code"])
+        if user_code != data["user_code"]:
+            data["user_code"] = user_code
+            data["verification_uri_complete"] = found.device.verification_uri_complete(user_code)
         grants.save_device_code(request.dbsession, found.validator.client,
                                 device_code=data["device_code"], user_code=data["user_code"],
                                 scopes=data.get("scope", "").split())

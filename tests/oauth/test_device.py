@@ -205,3 +205,18 @@ def test_device_authorizations_are_counted_per_address(testapp, cli, dbsession):
                            status=429)
     assert refused.json["error"] == "slow_down" and int(refused.headers["Retry-After"]) > 0
     assert len(dbsession.scalars(select(OAuthDeviceCode)).all()) == DEVICE_AUTHORIZATIONS_PER_HOUR
+
+
+def test_a_user_code_drawn_twice_is_drawn_again(clock, testapp, cli, monkeypatch, dbsession):
+    """The column is unique: a live code's twin is drawn again, an expired one's row goes."""
+    _user, app = cli
+    drawn = iter(["BCDF-GHJK", "BCDF-GHJK", "BCDF-GHJK", "LMNP-QRST"])
+    monkeypatch.setattr("dragonhoard.services.oauth.new_user_code", lambda: next(drawn))
+    first = start(testapp, app)
+    second = start(testapp, app)
+    assert first["user_code"] == "BCDF-GHJK" and second["user_code"] == "LMNP-QRST"
+    assert second["verification_uri_complete"].endswith("?user_code=LMNP-QRST")
+    clock.advance(seconds=601)
+    monkeypatch.setattr("dragonhoard.services.oauth.new_user_code", lambda: "BCDF-GHJK")
+    assert start(testapp, app)["user_code"] == "BCDF-GHJK"
+    assert len(dbsession.scalars(select(OAuthDeviceCode)).all()) == 2
