@@ -55,6 +55,8 @@ from .services.apps import CLIENT_ID_PREFIX, MAX_APPS_PER_USER
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
+#: An answer with no body at all (RFC 7009's 200).
+NO_BODY = ""
 REF = "#/components/schemas/{model}"
 UNSAFE = frozenset(("POST", "PUT", "PATCH", "DELETE"))
 
@@ -241,7 +243,9 @@ class DeviceAuthorization(s.Shape):
 class TokenByValue(ClientAuthentication):
     #: An access token (`dho_`) or a refresh token (`dhr_`) issued to this app.
     token: str = Field(min_length=1)
-    token_type_hint: Literal["access_token", "refresh_token"] = None
+    #: `access_token` or `refresh_token`; any other hint is ignored (RFC 7009 section 2.1:
+    #: the search extends to every type), so it is any string here.
+    token_type_hint: str = Field(None, examples=["refresh_token"])
 
 
 class RevocationRequest(TokenByValue):
@@ -651,7 +655,7 @@ OAUTH_ENDPOINTS = (
     Op("POST", "/oauth/revoke", "oauthRevoke", "Revoke a token (RFC 7009)", "oauth",
        Permission.PUBLIC,
        (Answer(200, None, "Revoked, or nothing to revoke (an unknown token, another app's): "
-               "an empty body.", required=_NO_STORE), _OAUTH_REFUSED, _CLIENT_REFUSED),
+               "an empty body.", media_type=NO_BODY, required=_NO_STORE), _OAUTH_REFUSED, _CLIENT_REFUSED),
        body=RevocationRequest, body_type=FORM, client=True, sessions=True,
        example={"token": OAUTH_REFRESH_PREFIX + "...", "token_type_hint": "refresh_token",
                 "client_id": _CLIENT_ID_EXAMPLE},
@@ -1045,6 +1049,8 @@ def _answer(answer: Answer, refs: dict, *, client: bool = False) -> dict:
     out: dict[str, Any] = {"description": answer.description or "Done."}
     # An app's own credentials are never a token that could be expiring.
     out["headers"] = _header_refs(answer.headers, answer.required, expiry=not client, client=client)
+    if answer.media_type == NO_BODY:
+        return out
     if answer.model is not None:
         out["content"] = {answer.media_type: {"schema": refs[answer.model]}}
     elif answer.media_type != JSON:

@@ -54,6 +54,10 @@ CALLERS = ("anonymous", "session", "token")
 #: cannot state, so that valid-looking data is rightly refused (422): the
 #: positive_data_acceptance check is off for them, every other check is on.
 STATEFUL_SUCCESS = {
+    "POST /oauth/token": "a code, refresh token or device code that the fuzzer cannot know: "
+                         "400 invalid_grant (RFC 6749 section 5.2) is right",
+    "POST /oauth/introspect": "introspection is for confidential apps, whose secret the fuzzer "
+                              "cannot know: 401 invalid_client is right",
     "POST /api/users": "a new password must pass the strength check (zxcvbn), which JSON "
                        "Schema cannot say; 422 on password is the right answer",
     "POST /api/tokens": "projects must name the caller's own projects, expires_at must not "
@@ -111,6 +115,8 @@ class Hoard:
     tokens: list[int] = field(default_factory=list)
     #: The projects the caller may add treasures to.
     creatable: list[str] = field(default_factory=list)
+    #: A public OAuth app's client_id, for the forms of the endpoints apps call.
+    client_ids: list[str] = field(default_factory=list)
 
 
 def fill(factory) -> tuple[Hoard, dict]:
@@ -128,8 +134,10 @@ def fill(factory) -> tuple[Hoard, dict]:
     ]
     old_session, _ = factory.login_session(alice)
     alice_token, _ = factory.token(alice, scopes=["treasure:read"], name="old laptop")
+    cli, _ = factory.oauth_app(smaug, confidential=False, name="hoard-cli")
     return (Hoard(users=[alice.id, smaug.id, bob.id], treasures=[t.id for t in treasures],
-                  slugs=[hoard.slug, lair.slug], sessions=[old_session.id], tokens=[alice_token.id]),
+                  slugs=[hoard.slug, lair.slug], sessions=[old_session.id], tokens=[alice_token.id],
+                  client_ids=[cli.client_id]),
             {"alice": alice, "smaug": smaug})
 
 
@@ -223,6 +231,12 @@ def aim(case, hoard: Hoard, *, paths: bool = True) -> None:
             if pick < len(choices):
                 case.path_parameters[name] = str(choices[pick])
     body = case.body
+    client_id = body.get("client_id") if isinstance(body, dict) else None
+    if isinstance(client_id, str) and hoard.client_ids:
+        # Some forms name a registered app: its refusals go past the client check.
+        pick = zlib.crc32(client_id.encode("utf-8", "surrogatepass")) % (len(hoard.client_ids) + 1)
+        if pick < len(hoard.client_ids):
+            body["client_id"] = hoard.client_ids[pick]
     project = body.get("project") if isinstance(body, dict) else None
     if isinstance(project, str) and SLUG.fullmatch(project) and hoard.creatable:
         # A new treasure's project: an unknown or unseen one is rightly 422

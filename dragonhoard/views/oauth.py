@@ -34,12 +34,14 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def oauth_answer(request, headers: dict, body, status: int) -> Response:
-    """oauthlib's answer as a response: JSON, never cached; a client that
-    tried HTTP Basic is challenged in Basic (RFC 6749 section 5.2)."""
+    """oauthlib's answer as a response: JSON (or nothing), never cached; a
+    client that tried HTTP Basic is challenged in Basic (RFC 6749 section 5.2)."""
     if isinstance(body, dict):
         body = json.dumps(body)
     response = Response(body=(body or "").encode("utf-8"), status=status,
                         content_type="application/json", charset=None)
+    if not body:
+        del response.headers["Content-Type"]  # RFC 7009's 200: nothing at all
     for name, value in headers.items():
         if name.lower() != "content-type":
             response.headers[name] = value
