@@ -205,6 +205,19 @@ def _locked(dbsession: Session, model, row_id: int):
                              .execution_options(populate_existing=True)).first()
 
 
+def _first_locked(dbsession: Session, model, query):
+    """The row ``query`` finds, locked and read again (None: none, or gone)."""
+    found = dbsession.scalars(query).first()
+    return None if found is None else _locked(dbsession, model, found.id)
+
+
+def _refresh_token_query(app: OAuthApp, secret: str):
+    """The app's refresh token ``secret`` (another app's is not found)."""
+    return (select(OAuthRefreshToken).join(OAuthGrant)
+            .where(OAuthRefreshToken.token_hash == tokens.hash_token(secret),
+                   OAuthGrant.app_id == app.id))
+
+
 # -- authorization codes -----------------------------------------------------
 
 
@@ -222,12 +235,8 @@ def live_code(dbsession: Session, events: Bookkeeping, app: OAuthApp,
     """The app's live, unspent code, locked until the transaction ends (of
     two exchanges at once, the second waits, then finds it spent); None when
     there is none. A code spent before revokes its grant."""
-    found = dbsession.scalars(
-        select(OAuthCode).join(OAuthGrant).where(OAuthCode.code_hash == sha256(code),
-                                                  OAuthGrant.app_id == app.id)
-    ).first()
-    if found is not None:
-        found = _locked(dbsession, OAuthCode, found.id)
+    found = _first_locked(dbsession, OAuthCode, select(OAuthCode).join(OAuthGrant).where(
+        OAuthCode.code_hash == sha256(code), OAuthGrant.app_id == app.id))
     if found is None:
         return None
     if found.used_at is not None:
@@ -294,13 +303,7 @@ def use_refresh_token(dbsession: Session, events: Bookkeeping, app: OAuthApp,
     revoked (the token was stolen, or the client is broken)."""
     if not tokens.is_well_formed(secret, tokens.OAUTH_REFRESH_PREFIX):
         return None
-    found = dbsession.scalars(
-        select(OAuthRefreshToken).join(OAuthGrant)
-        .where(OAuthRefreshToken.token_hash == tokens.hash_token(secret),
-               OAuthGrant.app_id == app.id)
-    ).first()
-    if found is not None:
-        found = _locked(dbsession, OAuthRefreshToken, found.id)
+    found = _first_locked(dbsession, OAuthRefreshToken, _refresh_token_query(app, secret))
     if found is None:
         return None
     now = clock.now()
@@ -325,11 +328,7 @@ def find_token(dbsession: Session, app: OAuthApp, secret: str
             .where(ApiToken.token_hash == tokens.hash_token(secret), OAuthGrant.app_id == app.id)
         ).first()
     if tokens.is_well_formed(secret, tokens.OAUTH_REFRESH_PREFIX):
-        return dbsession.scalars(
-            select(OAuthRefreshToken).join(OAuthGrant)
-            .where(OAuthRefreshToken.token_hash == tokens.hash_token(secret),
-                   OAuthGrant.app_id == app.id)
-        ).first()
+        return dbsession.scalars(_refresh_token_query(app, secret)).first()
     return None
 
 
@@ -418,12 +417,8 @@ def poll_device_code(dbsession: Session, app: OAuthApp, device_code: str) -> Pol
     ``slow_down`` (polled sooner than the interval, which grows by 5 s),
     ``expired_token``, ``access_denied``, or ``invalid`` (unknown, another
     app's, already exchanged). Polls of one code are serialized by its row lock."""
-    found = dbsession.scalars(
-        select(OAuthDeviceCode).where(OAuthDeviceCode.device_code_hash == sha256(device_code),
-                                      OAuthDeviceCode.app_id == app.id)
-    ).first()
-    if found is not None:
-        found = _locked(dbsession, OAuthDeviceCode, found.id)
+    found = _first_locked(dbsession, OAuthDeviceCode, select(OAuthDeviceCode).where(
+        OAuthDeviceCode.device_code_hash == sha256(device_code), OAuthDeviceCode.app_id == app.id))
     if found is None:
         return Poll("invalid")
     now = clock.now()
