@@ -147,6 +147,24 @@ def log_in(page, email: str) -> None:
     assert page.title().startswith("Your hoard")
 
 
+def phone_and_axe_problems(page, axe, url: str, width: int) -> list[str]:
+    """What keeps the page at ``url`` from the pages' standards at a phone's
+    ``width``: sideways scrolling, serious or critical axe-core violations."""
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    problems = []
+    scrolled = page.evaluate("document.documentElement.scrollWidth")
+    if scrolled > width:
+        problems.append(f"{url}: scrolls sideways ({scrolled}px)")
+    results = axe.run(page)
+    assert results.response["passes"], url  # axe ran and checked something
+    for violation in results.response["violations"]:
+        if violation["impact"] in ("serious", "critical"):
+            problems.append(f"{url}: {violation['id']} ({violation['impact']}): "
+                            f"{[n['target'] for n in violation['nodes']][:3]}")
+    return problems
+
+
 def test_dashboard_lists_and_creates_treasures_from_javascript(page, problems, factory, server):
     user = factory.user()
     factory.treasure(user, name="Arkenstone", value=1000, cool_factor=10)

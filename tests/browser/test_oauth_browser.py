@@ -46,13 +46,13 @@ from dragonhoard import clock as app_clock  # noqa: E402
 from dragonhoard.services.oauth import REFRESH_GRACE  # noqa: E402
 
 from .. import factories  # noqa: E402
-from .test_browser import (  # noqa: E402
-    CHROMIUM,
-    LAUNCH_ARGS,
+from .test_browser import (  # noqa: E402, F401 - browser is a fixture
     RECORD_CSP_VIOLATIONS,
     TIMEOUT_MS,
     PageProblems,
+    browser,
     log_in,
+    phone_and_axe_problems,
 )
 
 pytestmark = pytest.mark.browser
@@ -157,17 +157,7 @@ def live(app_factory, database):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture(scope="module")
-def world(live, database, browser):
+def world(live, database, browser):  # noqa: F811
     """The user (in two projects, a treasure in each), logged in once in Chromium."""
     callback = Callback()
     metadata = client().get(f"{live}/.well-known/oauth-authorization-server", timeout=10)
@@ -413,7 +403,7 @@ def test_revoking_the_app_on_account_apps_cuts_it_off(world):
     assert refresh.json()["error"] == "invalid_grant"
 
 
-def test_a_logged_out_user_who_consented_before_goes_from_login_straight_to_the_app(world, browser):
+def test_a_logged_out_user_who_consented_before_goes_from_login_straight_to_the_app(world, browser):  # noqa: F811
     """The login form's answer sends the browser on to /oauth/authorize, and
     that (consent given before) on to the app: one redirect chain that
     started with a form, which Chromium checks against the login page's CSP
@@ -624,16 +614,7 @@ def test_the_oauth_pages_fit_a_phone_and_pass_axe(world):
     try:
         for url in (consent_url, world.url("/device"), world.url("/apps"),
                     world.url(f"/apps/{app.id}"), world.url("/account/apps")):
-            page.goto(url)
-            page.wait_for_load_state("networkidle")
-            width = page.evaluate("document.documentElement.scrollWidth")
-            if width > PHONE["width"]:
-                failures.append(f"{url}: scrolls sideways ({width}px)")
-            results = axe.run(page)
-            assert results.response["passes"], url
-            for violation in results.response["violations"]:
-                if violation["impact"] in ("serious", "critical"):
-                    failures.append(f"{url}: {violation['id']} ({violation['impact']})")
+            failures.extend(phone_and_axe_problems(page, axe, url, PHONE["width"]))
     finally:
         page.set_viewport_size({"width": 1280, "height": 800})
     assert failures == []

@@ -18,6 +18,7 @@ from .test_browser import (  # noqa: F401 - fixtures
     TIMEOUT_MS,
     PageProblems,
     browser,
+    phone_and_axe_problems,
     server,
     sync_api,
 )
@@ -159,17 +160,7 @@ def test_every_page_fits_a_phone_and_passes_axe(new_page, factory):
     failures = []
 
     def check(path: str) -> None:
-        page.goto(path)
-        page.wait_for_load_state("networkidle")
-        width = page.evaluate("document.documentElement.scrollWidth")
-        if width > PHONE["width"]:
-            failures.append(f"{path}: scrolls sideways ({width}px)")
-        results = axe.run(page)
-        assert results.response["passes"], path  # axe ran and checked something
-        for violation in results.response["violations"]:
-            if violation["impact"] in ("serious", "critical"):
-                failures.append(f"{path}: {violation['id']} ({violation['impact']}): "
-                                f"{[n['target'] for n in violation['nodes']][:3]}")
+        failures.extend(phone_and_axe_problems(page, axe, path, PHONE["width"]))
 
     for path in public:
         check(path)

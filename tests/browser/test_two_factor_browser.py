@@ -34,7 +34,12 @@ from dragonhoard.models import AuditEvent, LoginSession, Project, get_engine  # 
 from .. import factories  # noqa: E402
 from ..conftest import BASE_SETTINGS, ini_path  # noqa: E402
 from ..mfa import give_totp  # noqa: E402
-from .test_browser import CHROMIUM, LAUNCH_ARGS, RECORD_CSP_VIOLATIONS, TIMEOUT_MS, PageProblems  # noqa: E402
+from .test_browser import (  # noqa: E402, F401 - browser is a fixture
+    RECORD_CSP_VIOLATIONS,
+    TIMEOUT_MS,
+    PageProblems,
+    browser,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -84,18 +89,8 @@ def factory(dbsession):
     return factories.Factory(dbsession)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
 @pytest.fixture
-def context(browser, server):
+def context(browser, server):  # noqa: F811
     context = browser.new_context(base_url=server["origin"])
     context.set_default_timeout(TIMEOUT_MS)
     context.add_init_script(RECORD_CSP_VIOLATIONS)
