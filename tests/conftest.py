@@ -24,6 +24,7 @@ from dragonhoard.models import get_engine, get_session_factory
 from dragonhoard.models.meta import metadata
 
 from . import factories
+from .helpers import login
 
 POSTGRES_URL = os.environ.get("DRAGONHOARD_TEST_POSTGRES_URL", "").strip()
 BACKENDS = ["sqlite", "postgresql"]
@@ -152,6 +153,14 @@ def testapp(make_testapp) -> webtest.TestApp:
 @pytest.fixture
 def factory(dbsession):
     return factories.Factory(dbsession)
+
+
+@pytest.fixture
+def session(testapp, factory):
+    """A logged-in browser: (testapp, user, headers with the CSRF token)."""
+    user = factory.user()
+    csrf = login(testapp, user)
+    return testapp, user, {"X-CSRF-Token": csrf}
 
 
 class FrozenClock:

@@ -12,14 +12,6 @@ from dragonhoard.security.tokens import hash_token
 from ..helpers import bearer, caller_id, login
 
 
-@pytest.fixture
-def session(testapp, factory):
-    """A logged-in browser: (testapp, user, headers with the CSRF token)."""
-    user = factory.user()
-    csrf = login(testapp, user)
-    return testapp, user, {"X-CSRF-Token": csrf}
-
-
 def create(testapp, headers, status=201, **body):
     body.setdefault("name", "ci")
     return testapp.post_json("/api/tokens", body, headers=headers, status=status)

@@ -19,14 +19,6 @@ GOOD = {"name": "Organizer", "homepage": "https://organizer.example",
         "redirect_uris": ["https://organizer.example/callback"]}
 
 
-@pytest.fixture
-def session(testapp, factory):
-    """A logged-in browser: (testapp, user, headers with the CSRF token)."""
-    user = factory.user()
-    csrf = login(testapp, user)
-    return testapp, user, {"X-CSRF-Token": csrf}
-
-
 def create(testapp, headers, status=201, **body):
     return testapp.post_json("/api/apps", {**GOOD, **body}, headers=headers, status=status)
 
