@@ -55,6 +55,12 @@ class Request(PyramidRequest):
         return pyramid_tm.create_tm(self)
 
     @reify
+    def writes(self) -> bool:
+        """Whether this request has a transaction (:func:`needs_transaction`),
+        worked out once."""
+        return needs_transaction(self)
+
+    @reify
     def app(self) -> Application:
         return application.of(self.registry)
 
@@ -98,7 +104,7 @@ class Request(PyramidRequest):
         or COMMIT, and is closed when the request ends.
         """
         app = self.app
-        if needs_transaction(self):
+        if self.writes:
             return app.session_factory(info={"request": self})
         session = app.read_session_factory(bind=self.read_connection, info={"request": self})
         self.add_finished_callback(lambda _request: session.close())
@@ -110,7 +116,7 @@ class Request(PyramidRequest):
         connection: a safe request's read connection, or an unsafe one's
         session connection, so that what it reads and what it writes are one
         transaction."""
-        if not needs_transaction(self):
+        if not self.writes:
             return FastPath(lambda: self.read_connection.connection, self.app.dialect)
         return FastPath(lambda: self.dbsession.connection().connection, self.app.dialect)
 
@@ -118,7 +124,7 @@ class Request(PyramidRequest):
     def touch_path(self) -> FastPath:
         """Where the last-used times are written: outside any transaction, on
         a safe request's own read connection, else on one of the read pool's."""
-        if not needs_transaction(self):
+        if not self.writes:
             return self.hot
         return FastPath(lambda: self.read_connection.connection, self.app.dialect)
 

@@ -101,11 +101,12 @@ def remembered(dbsession: Session, user: User, app: OAuthApp,
                requested: list[str]) -> OAuthGrant | None:
     """The user's grant to ``app`` when it already covers every scope asked
     for (the same request does not ask twice)."""
-    grant = grant_for(dbsession, user.id, app.id)
-    if grant is None or not set(grantable_scopes(user, requested)) <= set(grant.scope_list):
-        return None
-    if set(requested) - set(grantable_scopes(user, requested)):
+    asked = set(requested)
+    if asked != set(grantable_scopes(user, requested)):
         return None  # it asks for what this user cannot give: show the page
+    grant = grant_for(dbsession, user.id, app.id)
+    if grant is None or not asked <= set(grant.scope_list):
+        return None
     return grant
 
 
