@@ -8,10 +8,11 @@ from functools import partial
 
 from sqlalchemy import delete, func, select
 
-from dragonhoard.models import ApiToken, OAuthGrant, OAuthRefreshToken
+from dragonhoard.models import ApiToken, OAuthApp, OAuthGrant, OAuthRefreshToken
+from dragonhoard.services.apps import MAX_APPS_PER_USER
 
 from ..helpers import form_login
-from ..test_races import THREADS, statuses, together
+from ..test_races import THREADS, browser, statuses, together
 from .flows import DEVICE_GRANT, REDIRECT, authorize_params, code_for, pkce, refresh, tokens_for
 
 ROUNDS = 10
@@ -97,3 +98,18 @@ def test_consents_given_at_once_leave_one_grant(make_testapp, factory, dbsession
                             for form in forms])
         assert statuses(answers) == [302] * THREADS
         assert count(dbsession, OAuthGrant) == 1
+
+
+def test_apps_registered_at_once_never_pass_the_limit(make_testapp, factory, dbsession):
+    user = factory.user()
+    for _ in range(MAX_APPS_PER_USER - 1):
+        factory.oauth_app(user)
+    browsers = [browser(make_testapp, user) for _ in range(THREADS)]
+    body = {"name": "One more", "redirect_uris": ["https://organizer.example/callback"]}
+    for _ in range(ROUNDS):
+        answers = together([partial(app.post_json, "/api/apps", body, headers=headers,
+                                    status="*") for app, headers in browsers])
+        assert statuses(answers) == [201] + [409] * (THREADS - 1)
+        assert count(dbsession, OAuthApp) == MAX_APPS_PER_USER
+        dbsession.execute(delete(OAuthApp).where(OAuthApp.name == "One more"))
+        dbsession.commit()
