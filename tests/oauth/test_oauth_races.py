@@ -84,15 +84,15 @@ def test_consents_given_at_once_leave_one_grant(make_testapp, factory, dbsession
     user = factory.user()
     app, _secret = factory.oauth_app(factory.user())
     browsers = [make_testapp() for _ in range(THREADS)]
-    for browser in browsers:
-        form_login(browser, user.email)
+    for each in browsers:
+        form_login(each, user.email)
     for _ in range(ROUNDS):
         dbsession.execute(delete(OAuthGrant))
         dbsession.commit()
         forms = []
-        for browser in browsers:
+        for each in browsers:
             _verifier, challenge = pkce()
-            forms.append(browser.get("/oauth/authorize", authorize_params(app, challenge))
+            forms.append(each.get("/oauth/authorize", authorize_params(app, challenge))
                          .forms["consent"])
         answers = together([partial(form.submit, "decision", value="allow", status="*")
                             for form in forms])
